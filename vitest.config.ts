@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['{agent,edge,shared,test}/**/*.test.ts'],
+    exclude: ['**/node_modules/**'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    // Two cores here and in CI: more workers only contend.
+    maxWorkers: 2,
+  },
+});
