@@ -1,0 +1,33 @@
+import { availableParallelism, cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { BenchError } from './lib/bench-error.ts';
+import type { Benchmark } from './lib/benchmark.ts';
+import { Results } from './lib/results.ts';
+import { parserBenchmark } from './parser.ts';
+
+const BENCHMARKS: readonly Benchmark[] = [parserBenchmark];
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((n) => !BENCHMARKS.some((b) => b.name === n));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark: ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+  process.exit(2);
+}
+const selected = wanted.length > 0 ? BENCHMARKS.filter((b) => wanted.includes(b.name)) : BENCHMARKS;
+
+const results = new Results();
+console.log(`node ${process.version} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores`);
+try {
+  for (const b of selected) {
+    console.log(`running ${b.name}: ${b.description}`);
+    await b.run(results);
+  }
+} catch (err) {
+  if (!(err instanceof BenchError)) throw err;
+  console.error(`bench failed: ${err.message}`);
+  process.exit(1);
+}
+console.log('\n' + results.table());
+const out = fileURLToPath(new URL('./results.json', import.meta.url));
+results.write(out);
+console.log(`\nwrote ${out}`);
