@@ -128,7 +128,7 @@ export const cancelFrame = z.object({ t: z.literal('cancel'), id });
 export const pingFrame = z.object({ t: z.literal('ping') });
 export const pongFrame = z.object({ t: z.literal('pong') });
 
-export const agentFrame = z.discriminatedUnion('t', [helloFrame, statusFrame, evtFrame, ...resFrame.options, fileFrame, eofFrame, pingFrame]);
+export const agentFrame = z.discriminatedUnion('t', [helloFrame, statusFrame, evtFrame, resFrame, fileFrame, eofFrame, pingFrame]);
 export const edgeFrame = z.discriminatedUnion('t', [welcomeFrame, cmdFrame, ackFrame, openFrame, creditFrame, cancelFrame, pongFrame]);
 
 export type HelloFrame = z.infer<typeof helloFrame>;
