@@ -43,10 +43,6 @@ export class Results {
     this.notes.push(text);
   }
 
-  get all(): readonly Figure[] {
-    return this.figures;
-  }
-
   table(): string {
     const rows = [['figure', 'value', 'unit', 'baseline', 'ratio']];
     for (const f of this.figures) {
