@@ -1,0 +1,28 @@
+import type { AmiRunner } from '../ami/types.ts';
+import type { CallerIdNames } from './caller-id-names.ts';
+
+/** The SIP channel driver the PBX runs: chan_sip (`SIP/800`) or chan_pjsip (`PJSIP/800`). */
+export type ChannelDriver = 'sip' | 'pjsip';
+
+/** What every operation needs besides its parameters. Built once by AmiDevice, per run for `ami`. */
+export interface OpContext {
+  ami: AmiRunner;
+  driver: ChannelDriver;
+  /** Dialplan context for Originate and Redirect (api.conf `[ami] context`). */
+  context: string;
+  /** api.conf `[ami] member_interface`, e.g. `Local/{ext}@agents/n`; absent: the driver's interface. */
+  memberInterface?: string;
+  /** How long Originate rings `src` before giving up, in ms. */
+  originateTimeoutMs: number;
+  names: CallerIdNames;
+}
+
+/** The channel technology Asterisk names for the driver, as in `SIP/800` and in `Type`. */
+export function technology(driver: ChannelDriver): 'SIP' | 'PJSIP' {
+  return driver === 'sip' ? 'SIP' : 'PJSIP';
+}
+
+/** The dial string of an extension's phone: `SIP/808` or `PJSIP/808`. */
+export function phoneInterface(ctx: Pick<OpContext, 'driver'>, extension: string): string {
+  return `${technology(ctx.driver)}/${extension}`;
+}

@@ -1,0 +1,53 @@
+import type { OperationName, OperationParams } from '../../shared/api/operations.ts';
+import { agentLogin } from './agent-login.ts';
+import { agentLogout } from './agent-logout.ts';
+import { agentPause } from './agent-pause.ts';
+import { blacklistCreate } from './blacklist-create.ts';
+import { blacklistDelete } from './blacklist-delete.ts';
+import { blacklistIndex } from './blacklist-index.ts';
+import { clickNumber } from './click-number.ts';
+import type { OpContext } from './context.ts';
+import { currentCalls } from './current-calls.ts';
+import { extenSpy } from './exten-spy.ts';
+import { extensionHintsStatus } from './extension-hints-status.ts';
+import { extensionStatus } from './extension-status.ts';
+import { hangup } from './hangup.ts';
+import { queueInfo } from './queue-info.ts';
+import { transfer } from './transfer.ts';
+
+export type OpHandler<N extends OperationName> = (params: OperationParams<N>, ctx: OpContext) => Promise<unknown>;
+
+/**
+ * Where each REST operation (shared/api/operations.ts) becomes AMI actions: one file per operation,
+ * named as the operation is. AMI action per op:
+ *   current-calls          CoreShowChannels
+ *   extension-status       SIPpeers | PJSIPShowEndpoints + PJSIPShowContacts
+ *   extension-hints-status ExtensionStateList (+ SIPshowpeer | PJSIPShowEndpoint for names, cached)
+ *   queue-info             QueueStatus
+ *   agent-pause            QueueStatus, QueuePause
+ *   agent-login            QueueStatus, QueueAdd
+ *   agent-logout           QueueStatus, QueueRemove
+ *   click-number           ExtensionStateList (peer list without a hint), Originate Async
+ *   hangup                 CoreShowChannels, Hangup per channel
+ *   transfer               CoreShowChannels, Redirect of the bridge partner
+ *   exten-spy              CoreShowChannels, ExtensionStateList, Originate Application=ChanSpy
+ *   blacklist-index        DBGetTree (Command `database show blacklist` on older Asterisk)
+ *   blacklist-create       DBPut
+ *   blacklist-delete       DBDel
+ */
+export const opHandlers: { [N in OperationName]: OpHandler<N> } = {
+  'current-calls': currentCalls,
+  'extension-status': extensionStatus,
+  'extension-hints-status': extensionHintsStatus,
+  'queue-info': queueInfo,
+  'agent-pause': agentPause,
+  'agent-login': agentLogin,
+  'agent-logout': agentLogout,
+  'click-number': clickNumber,
+  hangup,
+  transfer,
+  'exten-spy': extenSpy,
+  'blacklist-index': blacklistIndex,
+  'blacklist-create': blacklistCreate,
+  'blacklist-delete': blacklistDelete,
+};

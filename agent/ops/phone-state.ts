@@ -1,0 +1,28 @@
+import { ApiError } from '../../shared/errors.ts';
+import { technology, type OpContext } from './context.ts';
+import { HINT_IDLE, HINT_UNAVAILABLE, hintOf, listHints } from './hints.ts';
+import { isUnregistered, listPeers } from './peers.ts';
+
+/**
+ * Refuses (409) to ring a phone that is unregistered or not idle, before an Originate is queued:
+ * an async Originate to such a phone is accepted and fails only later, in an event the caller of
+ * the REST API never sees. The hint's device state answers both questions in one action; an
+ * extension without a hint falls back to the peer list, which knows registration only.
+ */
+export async function assertPhoneFree(ctx: OpContext, extension: string): Promise<void> {
+  const hint = hintOf(await listHints(ctx.ami), extension, ctx.context);
+  if (hint && hint.status !== '-1') {
+    if (hint.status === HINT_UNAVAILABLE) throw unregistered(extension);
+    if (hint.status !== HINT_IDLE) {
+      throw new ApiError('CONFLICT', `Extension ${extension} is busy (${hint.statusText || hint.status}); try again when it is idle`);
+    }
+    return;
+  }
+  const peer = (await listPeers(ctx.ami, ctx.driver)).find((p) => p.Exten === extension);
+  if (!peer) throw new ApiError('CONFLICT', `Extension ${extension} is not a ${technology(ctx.driver)} phone on this PBX`);
+  if (isUnregistered(peer)) throw unregistered(extension);
+}
+
+function unregistered(extension: string): ApiError {
+  return new ApiError('CONFLICT', `Extension ${extension} is not registered (no phone is online for it)`);
+}
