@@ -307,13 +307,13 @@ export class AmiClient implements AmiRunner, AmiEventSource {
   }
 
   private onMessage(m: AmiMessage): void {
-    const id = m.fields.ActionID;
+    const id = m.actionId;
     const p = id === undefined ? undefined : this.pending.get(id);
-    if (m.fields.Event !== undefined) {
+    if (m.event !== undefined) {
       // An event with a pending action's ActionID is an item of its list; anything else, including
       // OriginateResponse (ActionID of an already answered Async Originate), is a plain event.
-      if (p && p.response && p.response.fields.EventList === 'start') {
-        if (m.fields.EventList === 'Complete') this.settle(p.id, { response: p.response, events: p.events, complete: m });
+      if (p && p.response && p.response.get('EventList') === 'start') {
+        if (m.get('EventList') === 'Complete') this.settle(p.id, { response: p.response, events: p.events, complete: m });
         else p.events.push(m);
         return;
       }
@@ -321,9 +321,9 @@ export class AmiClient implements AmiRunner, AmiEventSource {
       return;
     }
     if (!p) return; // an answer to an action that already timed out
-    if (m.fields.Response === 'Error') {
-      this.settle(p.id, new AmiError('AMI_RESPONSE', m.fields.Message ?? `${p.action} failed`, m));
-    } else if (m.fields.EventList === 'start') {
+    if (m.response === 'Error') {
+      this.settle(p.id, new AmiError('AMI_RESPONSE', m.get('Message') ?? `${p.action} failed`, m));
+    } else if (m.get('EventList') === 'start') {
       p.response = m;
     } else {
       this.settle(p.id, { response: m, events: [] });

@@ -3,77 +3,97 @@
  *
  * Keys keep the case Asterisk sends (`Uniqueid` in most events, `UniqueID` in Cdr): callers name them
  * exactly as the protocol does. A key can repeat (`Output:` lines of Command, a dialplan UserEvent that
- * adds a second `CallerIDNum`), so every value is kept; `get` returns the first.
+ * adds a second `CallerIDNum`), so every value is kept in wire order; `get` returns the first.
+ *
+ * Headers live in one flat array (key, value, key, value ...): a message is built once and read a few
+ * times, and a per-message hash object cost more than half of the parser's time (bench/README.md).
+ * Large messages (Command output with thousands of lines) get an index on first lookup.
  */
-export class AmiMessage {
-  /** First value of each key. */
-  readonly fields: Record<string, string>;
-  /** Later values of keys that repeat, beyond the first (absent when none repeat). */
-  repeated: Record<string, string[]> | undefined;
+const INDEX_ABOVE = 64;
 
-  constructor(fields: Record<string, string> = Object.create(null) as Record<string, string>) {
-    this.fields = fields;
-    this.repeated = undefined;
+export class AmiMessage {
+  /** key, value, key, value ... in wire order. */
+  readonly pairs: string[];
+  private index: Map<string, number> | undefined;
+
+  constructor(pairs: string[] = []) {
+    this.pairs = pairs;
   }
 
-  /** Adds a header as it arrived on the wire, keeping repeats. */
   add(key: string, value: string): void {
-    if (this.fields[key] === undefined) {
-      this.fields[key] = value;
-      return;
+    if (this.index && !this.index.has(key)) this.index.set(key, this.pairs.length);
+    this.pairs.push(key, value);
+  }
+
+  private first(key: string): number {
+    const p = this.pairs;
+    if (p.length > INDEX_ABOVE) {
+      if (!this.index) {
+        this.index = new Map();
+        for (let i = p.length - 2; i >= 0; i -= 2) this.index.set(p[i] as string, i);
+      }
+      return this.index.get(key) ?? -1;
     }
-    const repeated = (this.repeated ??= Object.create(null) as Record<string, string[]>);
-    (repeated[key] ??= []).push(value);
+    for (let i = 0; i < p.length; i += 2) if (p[i] === key) return i;
+    return -1;
   }
 
   get(key: string): string | undefined {
-    return this.fields[key];
+    const i = this.first(key);
+    return i === -1 ? undefined : this.pairs[i + 1];
   }
 
   /** Every value of a key in wire order. */
   all(key: string): string[] {
-    const first = this.fields[key];
-    if (first === undefined) return [];
-    const more = this.repeated?.[key];
-    return more ? [first, ...more] : [first];
+    const i = this.first(key);
+    if (i === -1) return [];
+    const out: string[] = [];
+    const p = this.pairs;
+    for (let j = i; j < p.length; j += 2) if (p[j] === key) out.push(p[j + 1] as string);
+    return out;
   }
 
-  /** The last value of a key: a dialplan UserEvent's own header overrides the channel snapshot's. */
+  /** The last value of a key: a dialplan UserEvent's own header comes after the channel snapshot's. */
   last(key: string): string | undefined {
-    const more = this.repeated?.[key];
-    return more && more.length > 0 ? more[more.length - 1] : this.fields[key];
+    const p = this.pairs;
+    for (let i = p.length - 2; i >= 0; i -= 2) if (p[i] === key) return p[i + 1];
+    return undefined;
   }
 
   has(key: string): boolean {
-    return this.fields[key] !== undefined;
+    return this.first(key) !== -1;
   }
 
   get event(): string | undefined {
-    return this.fields.Event;
+    // Event and Response are the first header of every message Asterisk sends.
+    return this.pairs[0] === 'Event' ? this.pairs[1] : this.get('Event');
   }
 
   get response(): string | undefined {
-    return this.fields.Response;
+    return this.pairs[0] === 'Response' ? this.pairs[1] : this.get('Response');
   }
 
   get actionId(): string | undefined {
-    return this.fields.ActionID;
+    return this.get('ActionID');
   }
 
-  /** Header pairs in wire order within each key (keys in first-seen order). */
+  /** Header pairs in wire order. */
   *entries(): IterableIterator<[string, string]> {
-    for (const key in this.fields) {
-      yield [key, this.fields[key] as string];
-      const more = this.repeated?.[key];
-      if (more) for (const v of more) yield [key, v];
-    }
+    const p = this.pairs;
+    for (let i = 0; i < p.length; i += 2) yield [p[i] as string, p[i + 1] as string];
   }
 
+  /** Plain object; a repeated key becomes an array of its values. */
   toJSON(): Record<string, string | string[]> {
     const out: Record<string, string | string[]> = {};
-    for (const key in this.fields) {
-      const more = this.repeated?.[key];
-      out[key] = more ? [this.fields[key] as string, ...more] : (this.fields[key] as string);
+    const p = this.pairs;
+    for (let i = 0; i < p.length; i += 2) {
+      const k = p[i] as string;
+      const v = p[i + 1] as string;
+      const had = out[k];
+      if (had === undefined) out[k] = v;
+      else if (Array.isArray(had)) had.push(v);
+      else out[k] = [had, v];
     }
     return out;
   }
