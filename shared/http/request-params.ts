@@ -12,15 +12,34 @@ export const MAX_BODY_BYTES = 16 * 1024;
 export async function readRequestParams(req: Request, maxBytes = MAX_BODY_BYTES): Promise<Record<string, string>> {
   const params: Record<string, string> = Object.create(null);
   const query = req.url.indexOf('?');
-  if (query !== -1) put(params, new URLSearchParams(req.url.slice(query + 1).split('#')[0]));
+  if (query !== -1) put(params, formPairs(req.url.slice(query + 1).split('#')[0]!));
   const bytes = await readBody(req, maxBytes);
   if (bytes.length === 0) return params;
   const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type === 'application/json' || type.endsWith('+json')) putJson(params, new TextDecoder().decode(bytes));
   else if (type === 'multipart/form-data') put(params, await multipart(req, bytes));
   // No or any other content type: curl -d sends form-urlencoded, and so do most CRMs' HTTP helpers.
-  else put(params, new URLSearchParams(new TextDecoder().decode(bytes)));
+  else put(params, formPairs(new TextDecoder().decode(bytes)));
   return params;
+}
+
+/**
+ * `a=1&b=2` decoded like URLSearchParams except that `+` stays `+`: values here never hold spaces,
+ * while a hand-written `curl -d "dst=+8613800138000"` means the international prefix, not a space.
+ */
+function formPairs(text: string): [string, string][] {
+  return text
+    .split('&')
+    .filter((pair) => pair !== '')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const [k, v] = eq === -1 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)];
+      try {
+        return [decodeURIComponent(k), decodeURIComponent(v)];
+      } catch {
+        throw new ApiError('BAD_PARAMETER', `${k.trim()}: is not valid percent-encoding`, k.trim());
+      }
+    });
 }
 
 async function readBody(req: Request, maxBytes: number): Promise<Uint8Array> {

@@ -1,0 +1,38 @@
+import { Hono } from 'hono';
+import { createApiRoutes } from '../shared/api/app.ts';
+import type { Device } from '../shared/device.ts';
+import { createMemoryIdempotencyStore } from '../shared/idempotency.ts';
+import { createWebkeyAuth } from './auth/webkey.ts';
+import type { AgentConfig } from './config.ts';
+
+export interface LanAppOptions {
+  config: AgentConfig;
+  device: Device;
+  /** Epoch milliseconds. */
+  now: () => number;
+  log: (entry: Record<string, unknown>) => void;
+  /** The box's IANA time zone for WEBKEY dates; default: the process's. */
+  timeZone?: string;
+}
+
+/**
+ * The agent's own HTTP server on BINDPORT: the drop-in for the original box. The documented API at
+ * `/coocenter-api`, guarded by WEBKEY when one is set, plus `GET /healthz`.
+ */
+export function createLanApp(opts: LanAppOptions): Hono {
+  const { config, device, now, log } = opts;
+  const checkWebkey = createWebkeyAuth({ webkey: config.general.webkey, now, timeZone: opts.timeZone });
+  const origins = new Set(config.general.corsOrigins);
+  const api = createApiRoutes({
+    resolveDevice: async () => device,
+    authorize: (c) => checkWebkey(c.req.header('authorization')),
+    idempotency: createMemoryIdempotencyStore({ now }),
+    allowOrigin: (origin) => origins.has('*') || origins.has(origin),
+    log,
+  });
+  const app = new Hono();
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.route('/coocenter-api', api);
+  app.notFound((c) => c.json({ status: 'error', message: `${c.req.method} ${c.req.path} is not served here; the API is under /coocenter-api` }, 404));
+  return app;
+}
