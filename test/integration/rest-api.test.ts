@@ -204,7 +204,8 @@ describe('WEBKEY', () => {
 
   it('refuses a two-days-old digest, another key and a missing header with 401', async () => {
     const { send, device } = await started();
-    for (const headers of [{ authorization: md5('ab#cd;12024-01-14') }, { authorization: md5('ab#cd2024-01-16') }, {}]) {
+    const attempts: Record<string, string>[] = [{ authorization: md5('ab#cd;12024-01-14') }, { authorization: md5('ab#cd2024-01-16') }, {}];
+    for (const headers of attempts) {
       const res = await send('click-number', form(valid['click-number']), headers);
       expect(res.status).toBe(401);
       expect((res.json() as { message: string }).message).toMatch(/Authorization is (required|wrong)/);
