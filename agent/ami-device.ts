@@ -1,0 +1,89 @@
+import type { OperationName, OperationParams } from '../shared/api/operations.ts';
+import type { Device, FileStream, RunOptions } from '../shared/device.ts';
+import { ApiError } from '../shared/errors.ts';
+import { AmiError } from './ami/errors.ts';
+import type { AmiRunner } from './ami/types.ts';
+import { AmiInjectionError } from './ami/writer.ts';
+import { IdempotencyCache } from './idempotency.ts';
+import { CallerIdNames } from './ops/caller-id-names.ts';
+import type { ChannelDriver, OpContext } from './ops/context.ts';
+import { opHandlers, type OpHandler } from './ops/index.ts';
+
+export interface AmiDeviceOptions {
+  ami: AmiRunner;
+  driver: ChannelDriver;
+  /** api.conf `[ami] context`. */
+  context?: string;
+  /** api.conf `[ami] member_interface`. */
+  memberInterface?: string;
+  originateTimeoutMs?: number;
+  /** agent/recordings.ts `createRecordings(monitorDir)`. */
+  openRecording: (relPath: string, range: string | undefined, options?: { signal?: AbortSignal }) => Promise<FileStream>;
+  now?: () => number;
+}
+
+/**
+ * The agent's Device: runs each operation's AMI actions (agent/ops/) on the local Asterisk and turns
+ * every failure into the ApiError a user sees. Repeats of a command with the same Idempotency-Key
+ * within 10 minutes get the first answer.
+ */
+export class AmiDevice implements Device {
+  private readonly base: Omit<OpContext, 'ami'>;
+  private readonly idempotency: IdempotencyCache;
+
+  constructor(private readonly opts: AmiDeviceOptions) {
+    const now = opts.now ?? Date.now;
+    this.base = {
+      driver: opts.driver,
+      context: opts.context ?? 'from-internal',
+      originateTimeoutMs: opts.originateTimeoutMs ?? 30_000,
+      names: new CallerIdNames(now),
+      ...(opts.memberInterface ? { memberInterface: opts.memberInterface } : {}),
+    };
+    this.idempotency = new IdempotencyCache(now);
+  }
+
+  run<N extends OperationName>(op: N, params: OperationParams<N>, options: RunOptions = {}): Promise<unknown> {
+    const act = () => this.execute(op, params, options.signal);
+    if (options.idempotencyKey === undefined) return act();
+    return this.idempotency.run(`${op}\n${options.idempotencyKey}`, act);
+  }
+
+  openRecording(relPath: string, range: string | undefined, options?: { signal?: AbortSignal }): Promise<FileStream> {
+    return this.opts.openRecording(relPath, range, options);
+  }
+
+  private async execute<N extends OperationName>(op: N, params: OperationParams<N>, signal: AbortSignal | undefined): Promise<unknown> {
+    const handler = opHandlers[op] as OpHandler<N>;
+    const ami: AmiRunner = signal ? { action: (a, o) => this.opts.ami.action(a, { ...o, signal }) } : this.opts.ami;
+    try {
+      return await handler(params, { ...this.base, ami });
+    } catch (err) {
+      throw toApiError(err);
+    }
+  }
+}
+
+/** One place where AMI failures become what the REST caller reads. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof AmiError) {
+    switch (err.code) {
+      case 'AMI_NOT_CONNECTED':
+      case 'AMI_DISCONNECTED':
+      case 'AMI_AUTH':
+      case 'AMI_CLOSED':
+        return new ApiError('PBX_UNAVAILABLE', 'Asterisk is not connected (AMI); the agent keeps reconnecting, try again shortly');
+      case 'AMI_TIMEOUT':
+        return new ApiError('TIMEOUT', 'Asterisk did not answer in time');
+      case 'AMI_ABORTED':
+        return new ApiError('TIMEOUT', 'The request was cancelled before Asterisk answered');
+      case 'AMI_RESPONSE':
+        return new ApiError('PBX_ERROR', `Asterisk refused the command: ${err.amiMessage ?? err.message}`);
+    }
+  }
+  if (err instanceof AmiInjectionError) return new ApiError('BAD_PARAMETER', `${err.field} contains a control character`, err.field);
+  const internal = new ApiError('INTERNAL', 'Internal error in the agent');
+  internal.cause = err;
+  return internal;
+}
