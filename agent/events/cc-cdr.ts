@@ -63,6 +63,8 @@ export interface CallState {
   queueJoinMs?: number;
   queueS: number;
   queueOpen: boolean;
+  /** When an unanswered caller left the queue: members stop ringing then. */
+  queueLeftMs?: number;
   /** Members present at the last join, when the queue's membership was known. */
   membersAtJoin?: { loggedIn: number; free: number };
   agentsCalled: number;
@@ -95,6 +97,8 @@ export interface CallState {
   forwardNumber: string;
   filePath: string;
   hangupSide: string;
+  /** Uniqueid of the channel whose hangup ended the call; its Hangup gives hangupCause. */
+  hangupBy?: string;
   hangupCause: string;
 }
 
@@ -137,6 +141,8 @@ const MAX_FINISHED = 2000;
 export const CC_CDR_EVENTS: ReadonlySet<string> = new Set([
   'Newchannel',
   'Hangup',
+  'HangupRequest',
+  'SoftHangupRequest',
   'DialBegin',
   'DialEnd',
   'BridgeEnter',
@@ -320,6 +326,10 @@ export class CcCdrMachine {
       case 'Hangup':
         this.onHangup(call, ami, uniqueid ?? '', t);
         break;
+      case 'HangupRequest': // the far end hung up (BYE, CANCEL)
+      case 'SoftHangupRequest': // Asterisk or an AMI Hangup asked
+        this.decideHangupSide(call, uniqueid ?? '');
+        break;
       case 'DialBegin':
         // Queue calls are rung through AgentCalled; their DialBegins would count the same ring twice.
         if (call.queueCode === '' && destUniqueid !== undefined && ami.has('Channel')) {
@@ -356,6 +366,7 @@ export class CcCdrMachine {
         call.queueOpen = true;
         call.location = 'queue';
         call.abandonHoldS = undefined;
+        call.queueLeftMs = undefined;
         const members = this.state.queues[call.queueCode];
         call.membersAtJoin = members ? countMembers(members) : undefined;
         if (call.ivrStartMs !== undefined && call.ivrEndMs === undefined) call.ivrEndMs = t;
@@ -403,7 +414,8 @@ export class CcCdrMachine {
         break;
       }
       case 'QueueCallerLeave':
-        if (!call.answered) this.closeRound(call, t);
+        // On an answer Asterisk sends Leave before AgentConnect, so the ring round stays open here.
+        if (!call.answered) call.queueLeftMs = t;
         this.leaveQueue(call, t, NaN);
         break;
     }
@@ -452,11 +464,19 @@ export class CcCdrMachine {
     call.channels = call.channels.filter((c) => c !== uniqueid);
     if (call.ringing[uniqueid] !== undefined) this.ringEnd(call, uniqueid, t);
     this.unhold(call, uniqueid, t);
-    // The first of the caller and the parties it talked to that hangs up is the side that ended it.
-    if (call.hangupSide === '' && (uniqueid === call.id || call.talkers.includes(uniqueid))) {
-      call.hangupSide = uniqueid === call.id ? 'caller' : call.answered ? 'agent' : 'callee';
-      call.hangupCause = causeName(field(ami, 'Cause-txt'), field(ami, 'Cause'));
-    }
+    this.decideHangupSide(call, uniqueid);
+    if (uniqueid === call.hangupBy && call.hangupCause === '') call.hangupCause = causeName(field(ami, 'Cause-txt'), field(ami, 'Cause'));
+  }
+
+  /**
+   * The first of the caller and the parties it talked to whose hangup is asked for (HangupRequest,
+   * SoftHangupRequest) or done is the side that ended the call. Hangup events alone would mislead:
+   * Asterisk often reports the bridge peer's Hangup before the channel that hung up (pjsip/20).
+   */
+  private decideHangupSide(call: CallState, uniqueid: string): void {
+    if (call.hangupSide !== '' || (uniqueid !== call.id && !call.talkers.includes(uniqueid))) return;
+    call.hangupSide = uniqueid === call.id ? 'caller' : call.answered ? 'agent' : 'callee';
+    call.hangupBy = uniqueid;
   }
 
   private onBridge(call: CallState, ami: AmiMessage, uniqueid: string, t: number, delta: 1 | -1): void {
@@ -541,7 +561,7 @@ export class CcCdrMachine {
     delete this.state.calls[call.id];
     this.state.finished.push(call.id);
     if (this.state.finished.length > MAX_FINISHED) this.state.finished.splice(0, this.state.finished.length - MAX_FINISHED);
-    this.closeRound(call, endMs);
+    this.closeRound(call, call.queueLeftMs ?? endMs);
     this.leaveQueue(call, endMs, call.abandonHoldS ?? NaN);
     for (const uniqueid of Object.keys(call.holds)) this.unhold(call, uniqueid, endMs);
     if (call.talkOpenMs !== undefined) call.talkMs += Math.max(0, endMs - call.talkOpenMs);

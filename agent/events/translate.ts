@@ -27,7 +27,7 @@ const WANTED: ReadonlySet<string> = new Set([...Object.keys(TRANSLATORS), ...CC_
 
 /**
  * True for events nothing here reads: VarSet (half the stream; only MixMonitor's file name matters),
- * Newexten, RTCP*, DeviceStateChange, security events, ... One property read and one set lookup.
+ * Newexten, RTCP*, DeviceStateChange, security events, ... A header read and a set lookup.
  */
 export function isNoise(ami: AmiMessage): boolean {
   const name = ami.event;
