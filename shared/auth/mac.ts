@@ -3,8 +3,7 @@
  * in, lower case with colons out; `undefined` for anything else (mixed separators included).
  */
 export function normalizeMac(input: string): string | undefined {
-  const s = input.trim();
-  const m = /^([0-9a-f]{2})([:-]?)([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i.exec(s);
+  const m = /^([0-9a-f]{2})([:-]?)([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i.exec(input);
   if (!m) return undefined;
   return [m[1], m[3], m[4], m[5], m[6], m[7]].join(':').toLowerCase();
 }
