@@ -1,0 +1,9 @@
+import { networkInterfaces } from 'node:os';
+
+/** The box's first non-loopback NIC, the identity the original box used when api.conf names none. */
+export function firstNicMac(): string | undefined {
+  for (const [, addrs] of Object.entries(networkInterfaces()).sort(([a], [b]) => a.localeCompare(b))) {
+    for (const a of addrs ?? []) if (!a.internal && a.mac && a.mac !== '00:00:00:00:00:00') return a.mac.toLowerCase();
+  }
+  return undefined;
+}

@@ -1,0 +1,62 @@
+import { parseArgs } from 'node:util';
+import { startAgent } from './agent.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { jsonLog } from './log.ts';
+
+const HELP = `coocenter-agent: the coocenter agent on an Asterisk PBX
+
+Usage:
+  coocenter-agent --config /etc/coocenter/api.conf
+  coocenter-agent --check --config /etc/coocenter/api.conf
+
+Options:
+  --config PATH   api.conf to read (default ./api.conf)
+  --check         check api.conf, the AMI login and the edge, then exit
+  --help          this text
+
+Prints "agent ready" and where the LAN API listens once AMI is logged in.
+Logs are JSON lines on stderr. Exit codes: 0 ok, 1 runtime failure, 2 broken api.conf.`;
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      options: { config: { type: 'string', default: 'api.conf' }, check: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+      strict: true,
+    });
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${HELP}\n`);
+    return 2;
+  }
+  if (args.values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  let config;
+  try {
+    config = await loadConfig(args.values.config);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const log = jsonLog({ component: 'agent' });
+  for (const w of config.warnings) log({ level: 'warn', msg: w });
+  const agent = await startAgent({ config, log }).catch((e: Error) => {
+    process.stderr.write(`agent failed to start: ${e.message}\n`);
+    return null;
+  });
+  if (!agent) return 1;
+  process.stdout.write(`agent ready: AMI ${config.ami.host}:${config.ami.port} (${agent.driver === 'sip' ? 'chan_sip' : 'PJSIP'}), LAN API on ${agent.lanUrl}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await agent.close();
+  return 0;
+}
+
+process.exitCode = await main();
