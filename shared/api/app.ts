@@ -77,13 +77,14 @@ export function createApiRoutes(opts: ApiRoutesOptions): Hono {
       const params = validate(op.params, await readRequestParams(c.req.raw)) as OperationParams<typeof name>;
       const key = c.req.header('idempotency-key');
       const device = await opts.resolveDevice(c);
-      if (!op.actsOnCalls || key === undefined) {
-        return c.json(await device.run(name, params, { signal: c.req.raw.signal }) as object, 200);
-      }
+      // Reads stop when the client goes away; a command that acts on calls runs to its end, since
+      // half of one (QueueStatus done, QueueAdd not) helps nobody.
+      if (!op.actsOnCalls) return c.json((await device.run(name, params, { signal: c.req.raw.signal })) as object, 200);
+      if (key === undefined) return c.json((await device.run(name, params)) as object, 200);
       if (!IDEMPOTENCY_KEY.test(key)) {
         throw new ApiError('BAD_PARAMETER', 'Idempotency-Key: must be 1 to 255 printable ASCII characters', 'Idempotency-Key');
       }
-      // No abort signal here: repeats wait on this run, and a command sent to the PBX cannot be unsent.
+      // Repeats wait on this run too.
       const answer = await opts.idempotency.once(`${deviceId(c)}\n${name}`, key, fingerprint(params), () =>
         answerOf(() => device.run(name, params, { idempotencyKey: key })),
       );
