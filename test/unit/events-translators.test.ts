@@ -95,7 +95,7 @@ describe.each(DRIVERS)('documented events from the %s recordings', (driver, tech
     expect(ivrs).toHaveLength(1);
     expect(ivrs[0]).toMatchObject({ uuid: choice?.get('Linkedid'), caller: '805', ivrDtmf: '1', queueCode: '630', callType: 'INTERNAL' });
     // The AMI UserEvent action in the same file (ActionID, no channel) is not an IVR step.
-    expect(ivrs[0]?.startTime <= ivrs[0]!.endTime).toBe(true);
+    expect(ivrs[0]!.startTime <= ivrs[0]!.endTime).toBe(true);
   });
 
   it('28 blacklisted caller: no dial, the hangup says who was refused', () => {
