@@ -1,0 +1,158 @@
+import type { Channel } from './channel.ts';
+import { runDialplan } from './dialplan.ts';
+import type { Pbx } from './pbx.ts';
+
+export type LegOutcome = 'ANSWER' | 'BUSY' | 'CHANUNAVAIL';
+export type DialStatus = LegOutcome | 'NOANSWER' | 'CANCEL';
+
+/** An outgoing channel that is alerting: a phone, or the ;1 half of a Local channel. */
+export interface Leg {
+  ch: Channel;
+  /** What `DialString` shows: `802`, or `802@agents/n`. */
+  dialString: string;
+  /** Starts alerting; resolves with how it ended (never, for a phone that rings forever). */
+  start(): Promise<LegOutcome>;
+}
+
+/** Parses `SIP/802`, `PJSIP/802`, `Local/802@agents/n`. */
+export function parseDialString(pbx: Pbx, target: string): { kind: 'phone'; ext: string } | { kind: 'local'; exten: string; context: string } | undefined {
+  const slash = target.indexOf('/');
+  if (slash < 0) return undefined;
+  const tech = target.slice(0, slash);
+  const rest = target.slice(slash + 1);
+  if (tech === pbx.tech && pbx.phones.has(rest)) return { kind: 'phone', ext: rest };
+  if (tech === 'Local') {
+    const m = /^([^@/]+)@([^/]+)(\/n)?$/.exec(rest);
+    if (m) return { kind: 'local', exten: m[1] as string, context: m[2] as string };
+  }
+  return undefined;
+}
+
+/**
+ * Requests an outgoing channel, as ast_request does: undefined when the technology or resource is
+ * unknown or the phone is not registered (no channel is created then).
+ */
+export function requestLeg(pbx: Pbx, target: string, opts: { linkedid?: string; context: string; exten: string }): Leg | undefined {
+  const parsed = parseDialString(pbx, target);
+  if (!parsed) return undefined;
+  if (parsed.kind === 'phone') {
+    const phone = pbx.phones.get(parsed.ext);
+    if (!phone?.registered) return undefined;
+    const ch = pbx.newPhoneChannel(parsed.ext, opts.context, opts.exten, { linkedid: opts.linkedid, outbound: true });
+    return { ch, dialString: parsed.ext, start: () => alertPhone(pbx, ch, parsed.ext) };
+  }
+  const [one, two] = pbx.newLocalPair(parsed.exten, parsed.context, opts.linkedid);
+  return {
+    ch: one,
+    dialString: target.slice('Local/'.length),
+    start: () =>
+      new Promise<LegOutcome>((resolve) => {
+        two.onAnswer = () => {
+          pbx.answer(one);
+          resolve('ANSWER');
+        };
+        two.onHangup(() => resolve(two.cause === 17 ? 'BUSY' : 'CHANUNAVAIL'));
+        void runDialplan(pbx, two, parsed.context, parsed.exten);
+      }),
+  };
+}
+
+/** The phone's behaviour from the fixtures' table (or as a test changed it). */
+function alertPhone(pbx: Pbx, ch: Channel, ext: string): Promise<LegOutcome> {
+  const phone = pbx.phones.get(ext);
+  return new Promise((resolve) => {
+    if (!phone || phone.busy) {
+      ch.techCause = 486;
+      pbx.clock.after(0, () => resolve('BUSY'));
+      return;
+    }
+    pbx.setState(ch, 5);
+    if (phone.answerAfterMs === null) return;
+    void pbx.sleep(ch, phone.answerAfterMs).then((ok) => {
+      if (!ok) return;
+      pbx.answer(ch);
+      resolve('ANSWER');
+      if (phone.hangupAfterMs !== null) {
+        void pbx.sleep(ch, phone.hangupAfterMs).then((still) => {
+          if (still) pbx.softHangup(ch, 16, 'HangupRequest');
+        });
+      }
+    });
+  });
+}
+
+/** Races a leg's outcome against a timeout and the caller hanging up. */
+export function raceLeg(pbx: Pbx, caller: Channel, outcome: Promise<LegOutcome>, timeoutMs: number | undefined): Promise<DialStatus> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (s: DialStatus) => {
+      if (done) return;
+      done = true;
+      timer?.cancel();
+      off();
+      resolve(s);
+    };
+    const off = caller.onHangup(() => finish('CANCEL'));
+    const timer = timeoutMs === undefined ? undefined : pbx.clock.after(timeoutMs, () => finish('NOANSWER'));
+    void outcome.then(finish);
+  });
+}
+
+/** DialBegin/DialState/DialEnd carry the caller's snapshot (none for an originated leg) and the callee's as Dest*. */
+export function dialEvent(pbx: Pbx, event: 'DialBegin' | 'DialState' | 'DialEnd', caller: Channel | undefined, leg: Leg, extra: [string, string][]): void {
+  pbx.emit(event, 'call,all', [...(caller ? caller.snapshot() : []), ...leg.ch.snapshot('Dest'), ...extra]);
+}
+
+/** Ends a leg that will not be bridged, with the cause Asterisk gives each ending. */
+export function dropLeg(pbx: Pbx, leg: Leg, status: DialStatus): void {
+  if (status === 'BUSY') pbx.hangup(leg.ch, 17, 486);
+  else if (status === 'NOANSWER' && !leg.ch.localPeer) pbx.hangup(leg.ch, 16, 487);
+  else pbx.hangup(leg.ch, leg.ch.localPeer ? 0 : 16, 487);
+}
+
+/**
+ * The Dial application: rings target, bridges on answer and returns when the bridge ends, so the
+ * caller's dialplan carries on (and hangs up) as Asterisk's does.
+ */
+export async function dial(pbx: Pbx, caller: Channel, target: string, timeoutS: number | undefined): Promise<DialStatus> {
+  const data = timeoutS === undefined ? target : `${target},${timeoutS}`;
+  pbx.setApp(caller, 'Dial', data);
+  const leg = requestLeg(pbx, target, { linkedid: caller.linkedid, context: caller.context, exten: caller.exten });
+  if (!leg) {
+    caller.vars.set('DIALSTATUS', 'CHANUNAVAIL');
+    return 'CHANUNAVAIL';
+  }
+  const callee = leg.ch;
+  pbx.setConnected(callee, caller.callerNum, caller.callerName);
+  const rec = pbx.cdrDial(caller, callee.name, 'Dial', data);
+  dialEvent(pbx, 'DialBegin', caller, leg, [['DialString', leg.dialString]]);
+  pbx.setConnected(caller, callee.callerNum, callee.callerName);
+  const outcome = leg.start();
+  if (callee.state === 5) dialEvent(pbx, 'DialState', caller, leg, [['DialStatus', 'RINGING']]);
+  const status = await raceLeg(pbx, caller, outcome, timeoutS === undefined ? undefined : timeoutS * 1000);
+  caller.vars.set('DIALSTATUS', status);
+  dialEvent(pbx, 'DialEnd', caller, leg, [['DialStatus', status]]);
+  if (status !== 'ANSWER') {
+    dropLeg(pbx, leg, status);
+    if (status === 'BUSY') {
+      caller.cause = 17;
+      caller.techCause = 486;
+    }
+    pbx.cdrDialEnd(caller, rec, status === 'BUSY' ? 'BUSY' : 'NO ANSWER', true);
+    return status;
+  }
+  pbx.answer(caller);
+  rec.answer ??= pbx.now();
+  await pbx.bridgeEnded(pbx.bridge(caller, callee));
+  releaseCallee(pbx, callee);
+  pbx.cdrDialEnd(caller, rec, 'ANSWERED', false);
+  return status;
+}
+
+/** After a bridge ends, the callee hangs up, unless Redirect sent it elsewhere in the dialplan. */
+export function releaseCallee(pbx: Pbx, callee: Channel): void {
+  if (callee.hungUp) return;
+  const r = callee.redirect;
+  if (r) void runDialplan(pbx, callee, r.context, r.exten);
+  else pbx.hangup(callee, 16);
+}

@@ -1,0 +1,112 @@
+import type { Pairs } from './wire.ts';
+
+const STATE_DESC: Record<number, string> = { 0: 'Down', 4: 'Ring', 5: 'Ringing', 6: 'Up' };
+
+/** One CDR record a channel will post at hangup (a failed Dial followed by more dialplan makes two). */
+export interface CdrRecord {
+  start: number;
+  answer?: number;
+  end?: number;
+  destination: string;
+  destinationContext: string;
+  destinationChannel: string;
+  lastApp: string;
+  lastData: string;
+  disposition?: 'ANSWERED' | 'NO ANSWER' | 'BUSY' | 'FAILED';
+}
+
+/** A live channel: its snapshot fields, and what its dialplan is waiting for. */
+export class Channel {
+  state = 0;
+  priority = 1;
+  answeredAt: number | undefined;
+  hungUp = false;
+  onHold = false;
+  /** An outgoing leg that is still alerting: its device reads RINGING, not INUSE. */
+  outbound = false;
+  bridge: Bridge | undefined;
+  /** The other half of a Local channel pair. */
+  localPeer: Channel | undefined;
+  app = '';
+  appData = '';
+  readonly vars = new Map<string, string>();
+  readonly cdrs: CdrRecord[] = [];
+  /** Hangup cause the channel will report. */
+  cause = 16;
+  techCause: number | undefined;
+  /** Set by Redirect: the dialplan position to jump to instead of carrying on. */
+  redirect: { context: string; exten: string } | undefined;
+  /** Called when the channel is answered (a Local ;2 answering answers its ;1). */
+  onAnswer: (() => void) | undefined;
+  /** Called when the channel enters a bridge (scenarios time the talk from here). */
+  onBridged: ((b: Bridge) => void) | undefined;
+  private readonly wakers = new Set<() => void>();
+
+  constructor(
+    readonly name: string,
+    /** `SIP/805`: the device this channel belongs to, for device and extension state. */
+    readonly device: string | undefined,
+    readonly uniqueid: string,
+    public linkedid: string,
+    public callerNum: string,
+    public callerName: string,
+    public context: string,
+    public exten: string,
+    readonly createdAt: number,
+  ) {}
+
+  connectedNum = '<unknown>';
+  connectedName = '<unknown>';
+
+  get stateDesc(): string {
+    return STATE_DESC[this.state] ?? 'Unknown';
+  }
+
+  /** The channel snapshot every call event carries, with an optional prefix (Dest, Spyer, LocalOne ...). */
+  snapshot(prefix = ''): Pairs {
+    return [
+      [`${prefix}Channel`, this.name],
+      [`${prefix}ChannelState`, String(this.state)],
+      [`${prefix}ChannelStateDesc`, this.stateDesc],
+      [`${prefix}CallerIDNum`, this.callerNum],
+      [`${prefix}CallerIDName`, this.callerName],
+      [`${prefix}ConnectedLineNum`, this.connectedNum],
+      [`${prefix}ConnectedLineName`, this.connectedName],
+      [`${prefix}Language`, 'en'],
+      [`${prefix}AccountCode`, ''],
+      [`${prefix}Context`, this.context],
+      [`${prefix}Exten`, this.exten],
+      [`${prefix}Priority`, String(this.priority)],
+      [`${prefix}Uniqueid`, this.uniqueid],
+      [`${prefix}Linkedid`, this.linkedid],
+    ];
+  }
+
+  /** Calls fn once when the channel hangs up or is interrupted (at once if it already hung up); returns an unsubscribe. */
+  onHangup(fn: () => void): () => void {
+    if (this.hungUp) {
+      fn();
+      return () => {};
+    }
+    this.wakers.add(fn);
+    return () => this.wakers.delete(fn);
+  }
+
+  /** Wakes whatever waits on this channel. Only the PBX's hangup path calls it. */
+  markHungUp(): void {
+    this.hungUp = true;
+    this.interrupt();
+  }
+
+  /** Wakes whatever waits on this channel without hanging it up (Redirect does this). */
+  interrupt(): void {
+    const ws = [...this.wakers];
+    this.wakers.clear();
+    for (const w of ws) w();
+  }
+}
+
+export interface Bridge {
+  id: string;
+  channels: Channel[];
+}

@@ -1,0 +1,73 @@
+import { parseArgs } from 'node:util';
+import { startPbxSim } from './index.ts';
+
+const HELP = `coocenter-pbxsim: an AMI-speaking PBX simulator (Asterisk 20 as recorded in test/fixtures/ami)
+
+Usage: coocenter-pbxsim [options]
+  --port N          AMI port (default 5038; 0 picks a free one)
+  --host ADDR       listen address (default 127.0.0.1)
+  --user NAME       AMI username (default coocenter)
+  --secret S        AMI secret (default coocenter)
+  --driver D        sip (chan_sip) or pjsip (default sip)
+  --time-scale F    1 = real time, 0.02 = 50x faster (default 1)
+  --timestamp-events  add Timestamp: to every event (timestampevents=yes)
+  --recordings DIR  write MixMonitor files below DIR
+  --help            this text
+
+Prints "AMI listening on <host>:<port>" when ready. Scenarios: see test/pbxsim/README.md (Sim* actions).`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n\n${HELP}\n`);
+  process.exit(2);
+}
+
+let args;
+try {
+  args = parseArgs({
+    options: {
+      port: { type: 'string', default: '5038' },
+      host: { type: 'string', default: '127.0.0.1' },
+      user: { type: 'string', default: 'coocenter' },
+      secret: { type: 'string', default: 'coocenter' },
+      driver: { type: 'string', default: 'sip' },
+      'time-scale': { type: 'string', default: '1' },
+      'timestamp-events': { type: 'boolean', default: false },
+      recordings: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  }).values;
+} catch (e) {
+  fail(e instanceof Error ? e.message : String(e));
+}
+
+if (args.help) {
+  process.stdout.write(`${HELP}\n`);
+  process.exit(0);
+}
+const port = Number(args.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0-65535, got ${args.port}`);
+if (args.driver !== 'sip' && args.driver !== 'pjsip') fail(`--driver must be sip or pjsip, got ${args.driver}`);
+const timeScale = Number(args['time-scale']);
+if (!(timeScale > 0)) fail(`--time-scale must be a number > 0, got ${args['time-scale']}`);
+
+const sim = await startPbxSim({
+  port,
+  host: args.host,
+  user: args.user,
+  secret: args.secret,
+  driver: args.driver,
+  timeScale,
+  timestampEvents: args['timestamp-events'],
+  recordingsDir: args.recordings,
+});
+process.stdout.write(`AMI listening on ${sim.host}:${sim.port}\n`);
+
+let closing = false;
+const stop = () => {
+  if (closing) return;
+  closing = true;
+  void sim.close().then(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

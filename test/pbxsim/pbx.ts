@@ -1,0 +1,643 @@
+import { Channel, type Bridge, type CdrRecord } from './channel.ts';
+import type { SimClock } from './clock.ts';
+import {
+  defaultPhones,
+  defaultQueues,
+  INTERNAL,
+  type Driver,
+  type PhoneBehaviour,
+  type PhoneConfig,
+  type QueueConfig,
+} from './config.ts';
+import { cdrTime, type Pairs } from './wire.ts';
+
+/** An event as the server writes it: `Event`, `Privilege`, then the body. */
+export interface SimEvent {
+  event: string;
+  privilege: string;
+  body: Pairs;
+}
+
+export interface Member {
+  queue: string;
+  name: string;
+  location: string;
+  stateInterface: string;
+  membership: 'static' | 'dynamic';
+  penalty: number;
+  callsTaken: number;
+  lastCall: number;
+  lastPause: number;
+  loginTime: number;
+  inCall: boolean;
+  paused: boolean;
+  pausedReason: string;
+  /** Last status reported in QueueMemberStatus, to send only changes. */
+  status: number;
+}
+
+export interface QueueEntry {
+  ch: Channel;
+  joinedAt: number;
+}
+
+export interface QueueState {
+  cfg: QueueConfig;
+  members: Member[];
+  callers: QueueEntry[];
+  completed: number;
+  abandoned: number;
+  holdtime: number;
+  talktime: number;
+  /** rrmemory: index of the member to try first next time. */
+  rrNext: number;
+}
+
+interface DeviceState {
+  /** DeviceStateChange `State`. */
+  name: string;
+  /** ExtensionStatus code (0 idle, 1 in use, 4 unavailable, 8 ringing, 9, 16 hold). */
+  ext: number;
+  /** Queue member `Status` (ast_device_state: 1 not in use, 2 in use, 5 unavailable, 6 ringing ...). */
+  member: number;
+}
+
+const EXT_TEXT: Record<number, string> = {
+  [-1]: 'Unknown',
+  0: 'Idle',
+  1: 'InUse',
+  2: 'Busy',
+  4: 'Unavailable',
+  8: 'Ringing',
+  9: 'InUse&Ringing',
+  16: 'Hold',
+  17: 'InUse&Hold',
+};
+
+export const CAUSE_TEXT: Record<number, string> = {
+  0: 'Unknown',
+  16: 'Normal Clearing',
+  17: 'User busy',
+  19: 'User alerting, no answer',
+  21: 'Call Rejected',
+  26: 'Answered elsewhere',
+  34: 'Circuit/channel congestion',
+  127: 'Interworking, unspecified',
+};
+
+export interface PbxOptions {
+  driver: Driver;
+  clock: SimClock;
+  phones?: PhoneConfig[];
+  queues?: QueueConfig[];
+  /** Where MixMonitor's files go (relative path, bytes); absent: recordings are not written. */
+  writeRecording?: (relPath: string, data: Uint8Array) => void;
+}
+
+/**
+ * The call center's state and the primitive changes that emit events: channels, device and extension
+ * state, bridges, hangup with its CDRs, queues and AstDB. Dialplan and actions build on these.
+ */
+export class Pbx {
+  readonly driver: Driver;
+  readonly tech: 'SIP' | 'PJSIP';
+  readonly clock: SimClock;
+  readonly startedAt: number;
+  readonly phones = new Map<string, PhoneConfig>();
+  readonly queues = new Map<string, QueueState>();
+  /** AstDB, keyed by the full path `/family/key`. */
+  readonly db = new Map<string, string>();
+  readonly globals = new Map<string, string>();
+  readonly channels = new Map<string, Channel>();
+  processedCalls = 0;
+  private readonly listeners = new Set<(e: SimEvent) => void>();
+  private readonly deviceStates = new Map<string, string>();
+  private seq = 0;
+  private readonly chanCounters = new Map<string, number>();
+  /** Waiters for "no channel matching this is left", for scenario handles. */
+  private readonly goneWaiters = new Set<{ match: (ch: Channel) => boolean; resolve: () => void }>();
+
+  constructor(private readonly options: PbxOptions) {
+    this.driver = options.driver;
+    this.tech = options.driver === 'sip' ? 'SIP' : 'PJSIP';
+    this.clock = options.clock;
+    this.startedAt = this.clock.now();
+    this.reset();
+  }
+
+  /** Back to the configured phones and queues, no calls, empty AstDB. Live channels are dropped silently. */
+  reset(): void {
+    for (const ch of this.channels.values()) ch.markHungUp();
+    this.channels.clear();
+    for (const w of this.goneWaiters) w.resolve();
+    this.goneWaiters.clear();
+    this.phones.clear();
+    for (const p of this.options.phones ?? defaultPhones()) this.phones.set(p.ext, { ...p });
+    this.queues.clear();
+    const login = Math.floor(this.clock.now() / 1000);
+    for (const q of this.options.queues ?? defaultQueues()) {
+      const members = q.members.map(
+        (m): Member => ({
+          queue: q.name,
+          name: m.name,
+          location: m.location.replace('{tech}', this.tech),
+          stateInterface: m.stateInterface.replace('{tech}', this.tech),
+          membership: 'static',
+          penalty: m.penalty,
+          callsTaken: 0,
+          lastCall: 0,
+          lastPause: 0,
+          loginTime: login,
+          inCall: false,
+          paused: false,
+          pausedReason: '',
+          status: 0,
+        }),
+      );
+      this.queues.set(q.name, { cfg: q, members, callers: [], completed: 0, abandoned: 0, holdtime: 0, talktime: 0, rrNext: 0 });
+      for (const m of members) m.status = this.deviceState(m.stateInterface).member;
+    }
+    this.db.clear();
+    this.deviceStates.clear();
+    for (const p of this.phones.values()) this.deviceStates.set(`${this.tech}/${p.ext}`, this.deviceState(`${this.tech}/${p.ext}`).name);
+  }
+
+  onEvent(fn: (e: SimEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  emit(event: string, privilege: string, body: Pairs): void {
+    const e = { event, privilege, body };
+    for (const l of this.listeners) l(e);
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** Resolves after simMs, or early with false when ch hangs up first. */
+  sleep(ch: Channel | undefined, simMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (ch?.hungUp) return resolve(false);
+      const off = ch?.onHangup(() => {
+        timer.cancel();
+        resolve(false);
+      });
+      const timer = this.clock.after(simMs, () => {
+        off?.();
+        resolve(true);
+      });
+    });
+  }
+
+  // ---- phones and device state ----
+
+  phoneOf(device: string | undefined): PhoneConfig | undefined {
+    if (!device) return undefined;
+    const [tech, ext] = device.split('/');
+    return tech === this.tech && ext ? this.phones.get(ext) : undefined;
+  }
+
+  setPhone(ext: string, change: Partial<PhoneBehaviour>): void {
+    const p = this.phones.get(ext);
+    if (!p) throw new Error(`no phone ${ext}`);
+    Object.assign(p, change);
+  }
+
+  deviceState(device: string): DeviceState {
+    const phone = this.phoneOf(device);
+    let ringing = false;
+    let inuse = false;
+    let hold = false;
+    for (const ch of this.channels.values()) {
+      if (ch.device !== device || ch.hungUp) continue;
+      if (ch.onHold) hold = true;
+      else if (ch.outbound && ch.state !== 6) ringing = true;
+      else inuse = true;
+    }
+    if (hold) return { name: 'ONHOLD', ext: inuse ? 17 : 16, member: 8 };
+    if (ringing && inuse) return { name: 'RINGINUSE', ext: 9, member: 7 };
+    if (ringing) return { name: 'RINGING', ext: 8, member: 6 };
+    if (inuse) return { name: 'INUSE', ext: 1, member: 2 };
+    if (phone && !phone.registered) return { name: 'UNAVAILABLE', ext: 4, member: 5 };
+    return { name: 'NOT_INUSE', ext: 0, member: 1 };
+  }
+
+  /** Emits DeviceStateChange, QueueMemberStatus and ExtensionStatus for a device whose state changed. */
+  refreshDevice(device: string | undefined): void {
+    if (!device) return;
+    const st = this.deviceState(device);
+    if (this.deviceStates.get(device) === st.name) return;
+    this.deviceStates.set(device, st.name);
+    this.emit('DeviceStateChange', 'call,all', [
+      ['Device', device],
+      ['State', st.name],
+    ]);
+    for (const q of this.queues.values()) {
+      for (const m of q.members) {
+        if (m.stateInterface !== device || m.status === st.member) continue;
+        m.status = st.member;
+        this.emit('QueueMemberStatus', 'agent,all', this.memberEvent(m));
+      }
+    }
+    const phone = this.phoneOf(device);
+    if (phone) this.emit('ExtensionStatus', 'call,all', this.extensionStatus(phone.ext));
+  }
+
+  extensionStatus(ext: string): Pairs {
+    const phone = this.phones.get(ext);
+    const code = phone ? this.deviceState(`${this.tech}/${ext}`).ext : -1;
+    return [
+      ['Exten', ext],
+      ['Context', INTERNAL],
+      ['Hint', phone ? `${this.tech}/${ext}` : ''],
+      ['Status', String(code)],
+      ['StatusText', EXT_TEXT[code] ?? 'Unknown'],
+    ];
+  }
+
+  // ---- channels ----
+
+  private nextUniqueid(): string {
+    return `${Math.floor(this.now() / 1000)}.${this.seq++}`;
+  }
+
+  /** `SIP/805-00000000`: one counter per technology, 8 hex digits. */
+  private nextSuffix(tech: string): string {
+    const n = this.chanCounters.get(tech) ?? 0;
+    this.chanCounters.set(tech, n + 1);
+    return n.toString(16).padStart(8, '0');
+  }
+
+  /** Creates a phone channel and emits Newchannel. */
+  newPhoneChannel(ext: string, context: string, exten: string, opts: { linkedid?: string; outbound?: boolean } = {}): Channel {
+    const phone = this.phones.get(ext);
+    const uid = this.nextUniqueid();
+    const ch = new Channel(
+      `${this.tech}/${ext}-${this.nextSuffix(this.tech)}`,
+      `${this.tech}/${ext}`,
+      uid,
+      opts.linkedid ?? uid,
+      ext,
+      phone?.name ?? ext,
+      context,
+      exten,
+      this.now(),
+    );
+    ch.outbound = opts.outbound ?? false;
+    this.addChannel(ch);
+    return ch;
+  }
+
+  /** Creates an outside caller's channel (a trunk), e.g. `SIP/trunk-00000003`. */
+  newTrunkChannel(callerNum: string, callerName: string, context: string, exten: string): Channel {
+    const uid = this.nextUniqueid();
+    const ch = new Channel(`${this.tech}/trunk-${this.nextSuffix(this.tech)}`, undefined, uid, uid, callerNum, callerName, context, exten, this.now());
+    this.addChannel(ch);
+    return ch;
+  }
+
+  /** Creates both halves of `Local/exten@context` and emits their Newchannel events. */
+  newLocalPair(exten: string, context: string, linkedid?: string): [Channel, Channel] {
+    const suffix = this.nextSuffix('Local');
+    const base = `Local/${exten}@${context}-${suffix}`;
+    const u1 = this.nextUniqueid();
+    const one = new Channel(`${base};1`, undefined, u1, linkedid ?? u1, '<unknown>', '<unknown>', context, exten, this.now());
+    const two = new Channel(`${base};2`, undefined, this.nextUniqueid(), linkedid ?? u1, '<unknown>', '<unknown>', context, exten, this.now());
+    one.outbound = true;
+    one.localPeer = two;
+    two.localPeer = one;
+    this.addChannel(one);
+    this.addChannel(two);
+    return [one, two];
+  }
+
+  private addChannel(ch: Channel): void {
+    this.channels.set(ch.name, ch);
+    this.processedCalls++;
+    this.refreshDevice(ch.device);
+    this.emit('Newchannel', 'call,all', ch.snapshot());
+  }
+
+  setState(ch: Channel, state: number): void {
+    if (ch.state === state || ch.hungUp) return;
+    ch.state = state;
+    this.emit('Newstate', 'call,all', ch.snapshot());
+    this.refreshDevice(ch.device);
+  }
+
+  setCallerId(ch: Channel, num: string, name: string): void {
+    ch.callerNum = num;
+    ch.callerName = name;
+    this.emit('NewCallerid', 'call,all', [...ch.snapshot(), ['CID-CallingPres', '0 (Presentation Allowed, Not Screened)']]);
+  }
+
+  setConnected(ch: Channel, num: string, name: string): void {
+    if (ch.connectedNum === num && ch.connectedName === name) return;
+    ch.connectedNum = num;
+    ch.connectedName = name;
+    this.emit('NewConnectedLine', 'call,all', ch.snapshot());
+  }
+
+  /** Answer(): the channel goes Up and starts counting billable time. */
+  answer(ch: Channel): void {
+    if (ch.state === 6 || ch.hungUp) return;
+    ch.answeredAt = this.now();
+    ch.outbound = false;
+    for (const r of ch.cdrs) if (r.end === undefined) r.answer ??= ch.answeredAt;
+    ch.onAnswer?.();
+    this.setState(ch, 6);
+  }
+
+  /** Finds a live channel by exact name, or by `/regex/` like the Hangup action. */
+  findChannels(spec: string): Channel[] {
+    if (spec.length > 2 && spec.startsWith('/') && spec.endsWith('/')) {
+      let re: RegExp;
+      try {
+        re = new RegExp(spec.slice(1, -1));
+      } catch {
+        return [];
+      }
+      return [...this.channels.values()].filter((c) => re.test(c.name));
+    }
+    const ch = this.channels.get(spec);
+    return ch ? [ch] : [];
+  }
+
+  /** The record still open on a channel (the one LastApplication goes to), if any. */
+  private openRecord(ch: Channel): CdrRecord | undefined {
+    const last = ch.cdrs[ch.cdrs.length - 1];
+    return last && last.end === undefined ? last : undefined;
+  }
+
+  /** Records the current application, as LastApplication/LastData of the open CDR. */
+  setApp(ch: Channel, app: string, data: string): void {
+    ch.app = app;
+    ch.appData = data;
+    if (ch.cdrs.length === 0) this.pushCdr(ch, ch.createdAt, '');
+    const open = this.openRecord(ch);
+    if (open && !open.destinationChannel) {
+      open.lastApp = app;
+      open.lastData = data;
+    }
+  }
+
+  /** Starts the CDR record of one Dial (or one queue member rung) from ch to destChannel. */
+  cdrDial(ch: Channel, destChannel: string, app: string, data: string): CdrRecord {
+    const open = this.openRecord(ch);
+    if (open && !open.destinationChannel) {
+      ch.cdrs.pop();
+      return this.pushCdr(ch, open.start, destChannel, app, data);
+    }
+    return this.pushCdr(ch, ch.cdrs.length === 0 ? ch.createdAt : this.now(), destChannel, app, data);
+  }
+
+  /**
+   * Closes a Dial's record. After a failed Dial, cdr_manager writes a second record for the rest of
+   * the dialplan with the same disposition (chan_sip/21, 22); after an answered one it does not.
+   */
+  cdrDialEnd(ch: Channel, rec: CdrRecord, disposition: NonNullable<CdrRecord['disposition']>, continues: boolean): void {
+    rec.end = this.now();
+    rec.disposition = disposition;
+    if (continues && disposition !== 'ANSWERED' && !ch.hungUp) {
+      const next = this.pushCdr(ch, this.now(), '', ch.app, ch.appData);
+      next.disposition = disposition;
+    }
+  }
+
+  private pushCdr(ch: Channel, start: number, destChannel: string, app = ch.app, data = ch.appData): CdrRecord {
+    const rec: CdrRecord = {
+      start,
+      answer: ch.answeredAt,
+      destination: ch.exten,
+      destinationContext: ch.context,
+      destinationChannel: destChannel,
+      lastApp: app,
+      lastData: data,
+    };
+    ch.cdrs.push(rec);
+    return rec;
+  }
+
+  private postCdrs(ch: Channel): void {
+    if (ch.cdrs.length === 0) this.pushCdr(ch, ch.createdAt, '');
+    const now = this.now();
+    for (const r of ch.cdrs) {
+      const end = r.end ?? now;
+      const answer = r.answer !== undefined && r.answer <= end ? r.answer : undefined;
+      const disposition = r.disposition ?? (answer !== undefined ? 'ANSWERED' : ch.cause === 17 ? 'BUSY' : 'NO ANSWER');
+      this.emit('Cdr', 'cdr,all', [
+        ['AccountCode', ''],
+        ['Source', ch.callerNum === '<unknown>' ? '' : ch.callerNum],
+        ['Destination', r.destination],
+        ['DestinationContext', r.destinationContext],
+        ['CallerID', `"${ch.callerName === '<unknown>' ? '' : ch.callerName}" <${ch.callerNum === '<unknown>' ? '' : ch.callerNum}>`],
+        ['Channel', ch.name],
+        ['DestinationChannel', r.destinationChannel],
+        ['LastApplication', r.lastApp],
+        ['LastData', r.lastData],
+        ['StartTime', cdrTime(r.start)],
+        ['AnswerTime', cdrTime(answer)],
+        ['EndTime', cdrTime(end)],
+        ['Duration', String(Math.max(0, Math.round((end - r.start) / 1000)))],
+        ['BillableSeconds', String(answer !== undefined ? Math.max(0, Math.round((end - answer) / 1000)) : 0)],
+        ['Disposition', disposition],
+        ['AMAFlags', 'DOCUMENTATION'],
+        ['UniqueID', ch.uniqueid],
+        ['UserField', ''],
+      ]);
+    }
+  }
+
+  /**
+   * Hangs a channel up: it leaves its bridge (which dissolves, releasing the other party), posts its
+   * CDRs, emits Hangup and updates its device. Waiters on the channel wake up.
+   */
+  hangup(ch: Channel, cause = ch.cause, techCause?: number): void {
+    if (ch.hungUp) return;
+    ch.cause = cause;
+    if (techCause !== undefined) ch.techCause = techCause;
+    if (ch.bridge) this.dissolve(ch.bridge);
+    this.stopRecording(ch);
+    ch.markHungUp();
+    this.postCdrs(ch);
+    const body: Pairs = [...ch.snapshot(), ['Cause', String(cause)], ['Cause-txt', CAUSE_TEXT[cause] ?? 'Unknown']];
+    if (this.driver === 'pjsip' && ch.techCause !== undefined && ch.device) body.push(['TechCause', String(ch.techCause)]);
+    this.emit('Hangup', 'call,all', body);
+    this.channels.delete(ch.name);
+    this.refreshDevice(ch.device);
+    const peer = ch.localPeer;
+    if (peer && !peer.hungUp) this.hangup(peer, cause === 17 ? 16 : 0);
+    for (const w of [...this.goneWaiters]) {
+      if ([...this.channels.values()].some(w.match)) continue;
+      this.goneWaiters.delete(w);
+      w.resolve();
+    }
+  }
+
+  /** A hangup asked for from outside the channel's own dialplan (AMI Hangup, a phone's BYE). */
+  softHangup(ch: Channel, cause = 16, event: 'SoftHangupRequest' | 'HangupRequest' = 'SoftHangupRequest'): void {
+    if (ch.hungUp) return;
+    this.emit(event, 'call,all', [...ch.snapshot(), ['Cause', String(cause)]]);
+    this.hangup(ch, cause);
+  }
+
+  /** Resolves once every channel of a call (same Linkedid) has hung up. */
+  whenCallEnds(linkedid: string): Promise<void> {
+    const match = (c: Channel) => c.linkedid === linkedid;
+    if (![...this.channels.values()].some(match)) return Promise.resolve();
+    return new Promise((resolve) => this.goneWaiters.add({ match, resolve }));
+  }
+
+  // ---- recordings ----
+
+  private readonly recording = new Map<Channel, { file: string; startedAt: number }>();
+
+  startRecording(ch: Channel, file: string): void {
+    this.recording.set(ch, { file, startedAt: this.now() });
+    this.emit('MixMonitorStart', 'call,all', ch.snapshot());
+  }
+
+  /** Ends a MixMonitor and writes its file: a WAV of silence as long as the recording (simulated time). */
+  stopRecording(ch: Channel): void {
+    const rec = this.recording.get(ch);
+    if (!rec) return;
+    this.recording.delete(ch);
+    this.emit('MixMonitorStop', 'call,all', ch.snapshot());
+    this.options.writeRecording?.(rec.file, silentWav(Math.min(this.now() - rec.startedAt, 60_000)));
+  }
+
+  // ---- bridges ----
+
+  private bridgeFields(b: Bridge): Pairs {
+    return [
+      ['BridgeUniqueid', b.id],
+      ['BridgeType', 'basic'],
+      ['BridgeTechnology', 'simple_bridge'],
+      ['BridgeCreator', '<unknown>'],
+      ['BridgeName', '<unknown>'],
+      ['BridgeNumChannels', String(b.channels.length)],
+      ['BridgeVideoSourceMode', 'none'],
+    ];
+  }
+
+  /** Bridges two Up channels (callee enters first, as Dial does). */
+  bridge(caller: Channel, callee: Channel): Bridge {
+    const b: Bridge = { id: crypto.randomUUID(), channels: [] };
+    this.emit('BridgeCreate', 'call,all', this.bridgeFields(b));
+    for (const ch of [callee, caller]) {
+      b.channels.push(ch);
+      ch.bridge = b;
+      this.emit('BridgeEnter', 'call,all', [...this.bridgeFields(b), ...ch.snapshot()]);
+    }
+    for (const ch of [callee, caller]) ch.onBridged?.(b);
+    return b;
+  }
+
+  /** Every channel leaves and the bridge is destroyed; whoever waited on it carries on. */
+  dissolve(b: Bridge): void {
+    const members = [...b.channels];
+    for (const ch of members) {
+      b.channels.splice(b.channels.indexOf(ch), 1);
+      ch.bridge = undefined;
+      this.emit('BridgeLeave', 'call,all', [...this.bridgeFields(b), ...ch.snapshot()]);
+    }
+    this.emit('BridgeDestroy', 'call,all', this.bridgeFields(b));
+    for (const w of this.bridgeWaiters.get(b) ?? []) w();
+    this.bridgeWaiters.delete(b);
+  }
+
+  private readonly bridgeWaiters = new Map<Bridge, (() => void)[]>();
+
+  /** Resolves when the bridge dissolves. */
+  bridgeEnded(b: Bridge): Promise<void> {
+    if (!b.channels.length) return Promise.resolve();
+    return new Promise((r) => {
+      const list = this.bridgeWaiters.get(b) ?? [];
+      list.push(r);
+      this.bridgeWaiters.set(b, list);
+    });
+  }
+
+  // ---- queues ----
+
+  /** Member headers as the async queue events write them (MemberName, Interface, Ringinuse). */
+  memberEvent(m: Member, queue = m.queue): Pairs {
+    return [
+      ['Queue', queue],
+      ['MemberName', m.name],
+      ['Interface', m.location],
+      ['StateInterface', m.stateInterface],
+      ['Membership', m.membership],
+      ['Penalty', String(m.penalty)],
+      ['CallsTaken', String(m.callsTaken)],
+      ['LastCall', String(m.lastCall)],
+      ['LastPause', String(m.lastPause)],
+      ['LoginTime', String(m.loginTime)],
+      ['InCall', m.inCall ? '1' : '0'],
+      ['Status', String(m.status)],
+      ['Paused', m.paused ? '1' : '0'],
+      ['PausedReason', m.pausedReason],
+      ['Ringinuse', '0'],
+      ['Wrapuptime', '0'],
+    ];
+  }
+
+  addMember(queue: QueueState, m: Omit<Member, 'queue' | 'status' | 'callsTaken' | 'lastCall' | 'lastPause' | 'loginTime' | 'inCall' | 'membership'>): Member {
+    const member: Member = {
+      ...m,
+      queue: queue.cfg.name,
+      membership: 'dynamic',
+      callsTaken: 0,
+      lastCall: 0,
+      lastPause: 0,
+      loginTime: Math.floor(this.now() / 1000),
+      inCall: false,
+      status: this.deviceState(m.stateInterface).member,
+    };
+    queue.members.push(member);
+    this.emit('DeviceStateChange', 'call,all', [
+      ['Device', `Queue:${queue.cfg.name}_pause_${member.location}`],
+      ['State', member.paused ? 'INUSE' : 'NOT_INUSE'],
+    ]);
+    this.emit('QueueMemberAdded', 'agent,all', this.memberEvent(member));
+    return member;
+  }
+
+  pauseMember(m: Member, paused: boolean, reason: string): void {
+    m.paused = paused;
+    m.pausedReason = paused ? reason : '';
+    if (paused) m.lastPause = Math.floor(this.now() / 1000);
+    this.emit('DeviceStateChange', 'call,all', [
+      ['Device', `Queue:${m.queue}_pause_${m.location}`],
+      ['State', paused ? 'INUSE' : 'NOT_INUSE'],
+    ]);
+    this.emit('QueueMemberPause', 'agent,all', this.memberEvent(m));
+  }
+}
+
+/** 8 kHz 16-bit mono PCM silence with a RIFF header, so players and Range requests have real bytes. */
+function silentWav(ms: number): Uint8Array {
+  const samples = Math.max(1, Math.round((ms / 1000) * 8000));
+  const data = samples * 2;
+  const buf = new Uint8Array(44 + data);
+  const v = new DataView(buf.buffer);
+  const ascii = (at: number, s: string) => {
+    for (let i = 0; i < s.length; i++) buf[at + i] = s.charCodeAt(i);
+  };
+  ascii(0, 'RIFF');
+  v.setUint32(4, 36 + data, true);
+  ascii(8, 'WAVE');
+  ascii(12, 'fmt ');
+  v.setUint32(16, 16, true);
+  v.setUint16(20, 1, true);
+  v.setUint16(22, 1, true);
+  v.setUint32(24, 8000, true);
+  v.setUint32(28, 16000, true);
+  v.setUint16(32, 2, true);
+  v.setUint16(34, 16, true);
+  ascii(36, 'data');
+  v.setUint32(40, data, true);
+  return buf;
+}

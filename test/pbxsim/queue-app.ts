@@ -1,0 +1,207 @@
+import type { Channel } from './channel.ts';
+import { dialEvent, dropLeg, raceLeg, releaseCallee, requestLeg, type DialStatus, type Leg } from './calls.ts';
+import type { Member, Pbx, QueueState } from './pbx.ts';
+
+interface Attempt {
+  member: Member;
+  leg: Leg;
+  startedAt: number;
+  rec: ReturnType<Pbx['cdrDial']>;
+  outcome: Promise<DialStatus>;
+}
+
+/** Members that may be rung now: logged in, not paused, and idle (ringinuse=no). */
+function available(pbx: Pbx, q: QueueState): Member[] {
+  return q.members.filter((m) => !m.paused && pbx.deviceState(m.stateInterface).member === 1);
+}
+
+/** Who rings this round: everyone for ringall, the next in turn for rrmemory, the first free for linear. */
+function pick(pbx: Pbx, q: QueueState): Member[] {
+  const free = available(pbx, q);
+  if (free.length === 0 || q.cfg.strategy === 'ringall') return free;
+  if (q.cfg.strategy === 'linear') return free.slice(0, 1);
+  for (let i = 0; i < q.members.length; i++) {
+    const m = q.members[(q.rrNext + i) % q.members.length] as Member;
+    if (free.includes(m)) {
+      q.rrNext = (q.members.indexOf(m) + 1) % q.members.length;
+      return [m];
+    }
+  }
+  return [];
+}
+
+const queueEvent = (pbx: Pbx, event: string, caller: Channel, extra: [string, string][]) =>
+  pbx.emit(event, 'agent,all', [...caller.snapshot(), ...extra]);
+
+const agentEvent = (pbx: Pbx, event: string, caller: Channel, a: Attempt, extra: [string, string][]) =>
+  pbx.emit(event, 'agent,all', [
+    ...caller.snapshot(),
+    ...a.leg.ch.snapshot('Dest'),
+    ['Queue', a.member.queue],
+    ['Interface', a.member.location],
+    ['MemberName', a.member.name],
+    ...extra,
+  ]);
+
+const secs = (ms: number) => String(Math.round(ms / 1000));
+
+/**
+ * Queue(name,t,,,timeout): the caller waits with music on hold while members ring in rounds of
+ * `timeout` seconds with `retry` seconds between them, until one answers, the caller hangs up
+ * (QueueCallerAbandon) or the queue's own timeout ends the wait.
+ */
+export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS: number): Promise<void> {
+  const q = pbx.queues.get(name);
+  if (!q) {
+    caller.vars.set('QUEUESTATUS', 'UNKNOWN');
+    return;
+  }
+  const joinedAt = pbx.now();
+  q.callers.push({ ch: caller, joinedAt });
+  const position = q.callers.length;
+  queueEvent(pbx, 'QueueCallerJoin', caller, [
+    ['Queue', name],
+    ['Position', String(position)],
+    ['Count', String(q.callers.length)],
+  ]);
+  pbx.emit('MusicOnHoldStart', 'call,all', [...caller.snapshot(), ['Class', 'default']]);
+  const leave = () => {
+    const pos = q.callers.findIndex((e) => e.ch === caller) + 1;
+    q.callers = q.callers.filter((e) => e.ch !== caller);
+    return pos;
+  };
+  const deadline = joinedAt + timeoutS * 1000;
+
+  while (!caller.hungUp && pbx.now() < deadline) {
+    const members = pick(pbx, q);
+    if (members.length === 0) {
+      await pbx.sleep(caller, Math.min(q.cfg.retry * 1000, Math.max(0, deadline - pbx.now())));
+      continue;
+    }
+    const attempts: Attempt[] = [];
+    for (const member of members) {
+      const leg = requestLeg(pbx, member.location, { linkedid: caller.linkedid, context: caller.context, exten: caller.exten });
+      if (!leg) continue;
+      pbx.setConnected(leg.ch, caller.callerNum, caller.callerName);
+      const rec = pbx.cdrDial(caller, leg.ch.name, 'Queue', `${name},t,,,${timeoutS}`);
+      const a: Attempt = { member, leg, startedAt: pbx.now(), rec, outcome: Promise.resolve('CHANUNAVAIL') };
+      agentEvent(pbx, 'AgentCalled', caller, a, []);
+      dialEvent(pbx, 'DialBegin', caller, leg, [['DialString', leg.dialString]]);
+      attempts.push(a);
+    }
+    const ringMs = Math.min(q.cfg.timeout * 1000, Math.max(0, deadline - pbx.now()));
+    for (const a of attempts) {
+      a.outcome = raceLeg(pbx, caller, a.leg.start(), ringMs);
+      if (a.leg.ch.state === 5) dialEvent(pbx, 'DialState', caller, a.leg, [['DialStatus', 'RINGING']]);
+    }
+    const winner = await firstAnswer(attempts);
+    if (winner) return connect(pbx, q, caller, winner, attempts, joinedAt, leave);
+    // Nobody answered this round (or the caller hung up).
+    for (const a of attempts) {
+      const status = await a.outcome;
+      if (!caller.hungUp && status === 'NOANSWER')
+        agentEvent(pbx, 'AgentRingNoAnswer', caller, a, [['RingTime', String(Math.round(pbx.now() - a.startedAt))]]);
+      dialEvent(pbx, 'DialEnd', caller, a.leg, [['DialStatus', caller.hungUp ? 'CANCEL' : status]]);
+      dropLeg(pbx, a.leg, status);
+      pbx.cdrDialEnd(caller, a.rec, 'NO ANSWER', false);
+    }
+    if (caller.hungUp) break;
+    await pbx.sleep(caller, q.cfg.retry * 1000);
+  }
+
+  if (caller.hungUp) {
+    pbx.emit('MusicOnHoldStop', 'call,all', caller.snapshot());
+    const pos = leave();
+    q.abandoned++;
+    queueEvent(pbx, 'QueueCallerAbandon', caller, [
+      ['Queue', name],
+      ['Position', String(pos)],
+      ['OriginalPosition', String(position)],
+      ['HoldTime', secs(pbx.now() - joinedAt)],
+    ]);
+    queueEvent(pbx, 'QueueCallerLeave', caller, [
+      ['Queue', name],
+      ['Position', String(pos)],
+      ['Count', String(q.callers.length)],
+    ]);
+    return;
+  }
+  pbx.emit('MusicOnHoldStop', 'call,all', caller.snapshot());
+  const pos = leave();
+  queueEvent(pbx, 'QueueCallerLeave', caller, [
+    ['Queue', name],
+    ['Position', String(pos)],
+    ['Count', String(q.callers.length)],
+  ]);
+  caller.vars.set('QUEUESTATUS', 'TIMEOUT');
+}
+
+/** The first attempt that answers, or undefined once every attempt has ended otherwise. */
+function firstAnswer(attempts: Attempt[]): Promise<Attempt | undefined> {
+  return new Promise((resolve) => {
+    let left = attempts.length;
+    if (left === 0) resolve(undefined);
+    for (const a of attempts) {
+      void a.outcome.then((s) => {
+        if (s === 'ANSWER') resolve(a);
+        else if (--left === 0) resolve(undefined);
+      });
+    }
+  });
+}
+
+async function connect(
+  pbx: Pbx,
+  q: QueueState,
+  caller: Channel,
+  winner: Attempt,
+  attempts: Attempt[],
+  joinedAt: number,
+  leave: () => number,
+): Promise<void> {
+  for (const a of attempts) {
+    if (a === winner) continue;
+    dialEvent(pbx, 'DialEnd', caller, a.leg, [['DialStatus', 'CANCEL']]);
+    pbx.hangup(a.leg.ch, 26);
+    pbx.cdrDialEnd(caller, a.rec, 'NO ANSWER', false);
+  }
+  const agent = winner.leg.ch;
+  pbx.setConnected(caller, agent.callerNum, agent.callerName);
+  dialEvent(pbx, 'DialEnd', caller, winner.leg, [['DialStatus', 'ANSWER']]);
+  pbx.emit('MusicOnHoldStop', 'call,all', caller.snapshot());
+  const pos = leave();
+  queueEvent(pbx, 'QueueCallerLeave', caller, [
+    ['Queue', q.cfg.name],
+    ['Position', String(pos)],
+    ['Count', String(q.callers.length)],
+  ]);
+  const connectedAt = pbx.now();
+  const holdMs = connectedAt - joinedAt;
+  agentEvent(pbx, 'AgentConnect', caller, winner, [
+    ['HoldTime', secs(holdMs)],
+    ['RingTime', secs(connectedAt - winner.startedAt)],
+  ]);
+  const m = winner.member;
+  m.inCall = true;
+  const bridge = pbx.bridge(caller, agent);
+  let reason = 'caller';
+  agent.onHangup(() => {
+    if (!caller.hungUp) reason = 'agent';
+  });
+  await pbx.bridgeEnded(bridge);
+  const talkMs = pbx.now() - connectedAt;
+  agentEvent(pbx, 'AgentComplete', caller, winner, [
+    ['HoldTime', secs(holdMs)],
+    ['TalkTime', secs(talkMs)],
+    ['Reason', reason],
+  ]);
+  m.inCall = false;
+  m.callsTaken++;
+  m.lastCall = Math.floor(pbx.now() / 1000);
+  q.completed++;
+  q.holdtime = Math.round((q.holdtime * (q.completed - 1) + holdMs / 1000) / q.completed);
+  q.talktime = Math.round((q.talktime * (q.completed - 1) + talkMs / 1000) / q.completed);
+  releaseCallee(pbx, agent);
+  pbx.cdrDialEnd(caller, winner.rec, 'ANSWERED', false);
+  caller.vars.set('QUEUESTATUS', 'COMPLETED');
+}
