@@ -361,6 +361,7 @@ export class CcCdrMachine {
         this.onUserEvent(call, ami, t);
         break;
       case 'QueueCallerJoin': {
+        this.leaveQueue(call, call.queueLeftMs ?? t, NaN); // a second queue: the first stay is over
         call.queueCode = field(ami, 'Queue');
         call.queueJoinMs = t;
         call.queueOpen = true;
@@ -414,9 +415,9 @@ export class CcCdrMachine {
         break;
       }
       case 'QueueCallerLeave':
-        // On an answer Asterisk sends Leave before AgentConnect, so the ring round stays open here.
-        if (!call.answered) call.queueLeftMs = t;
-        this.leaveQueue(call, t, NaN);
+        // On an answer Asterisk sends Leave before AgentConnect (whose HoldTime and RingTime are the
+        // numbers to keep), so the stay and the ring round stay open until then or the end.
+        if (call.queueOpen) call.queueLeftMs = t;
         break;
     }
   }
@@ -547,6 +548,7 @@ export class CcCdrMachine {
   private leaveQueue(call: CallState, t: number, reportedS: number): void {
     if (!call.queueOpen) return;
     call.queueOpen = false;
+    call.queueLeftMs = undefined;
     call.queueS += Number.isFinite(reportedS) ? reportedS : seconds(call.queueJoinMs ?? t, t);
   }
 
@@ -562,7 +564,7 @@ export class CcCdrMachine {
     this.state.finished.push(call.id);
     if (this.state.finished.length > MAX_FINISHED) this.state.finished.splice(0, this.state.finished.length - MAX_FINISHED);
     this.closeRound(call, call.queueLeftMs ?? endMs);
-    this.leaveQueue(call, endMs, call.abandonHoldS ?? NaN);
+    this.leaveQueue(call, call.queueLeftMs ?? endMs, call.abandonHoldS ?? NaN);
     for (const uniqueid of Object.keys(call.holds)) this.unhold(call, uniqueid, endMs);
     if (call.talkOpenMs !== undefined) call.talkMs += Math.max(0, endMs - call.talkOpenMs);
 
