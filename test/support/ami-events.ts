@@ -2,7 +2,7 @@ import { AmiMessage } from '../../agent/ami/message.ts';
 import { AmiParser } from '../../agent/ami/parser.ts';
 import { CcCdrMachine, type CcCdrOptions, type CcCdrOutput } from '../../agent/events/cc-cdr.ts';
 import { EventTranslator } from '../../agent/events/translate.ts';
-import type { DocumentedEvent } from '../../shared/events/index.ts';
+import type { CcCdrEvent, DocumentedEvent } from '../../shared/events/index.ts';
 import { loadTranscript, type Driver } from './transcript.ts';
 
 export const MAC = '68:69:2e:03:8b:3e';
@@ -22,7 +22,7 @@ export interface Run {
   events: DocumentedEvent[];
   outputs: CcCdrOutput[];
   machine: CcCdrMachine;
-  records: DocumentedEvent[];
+  records: CcCdrEvent[];
 }
 
 /** Feeds messages in order to a translator and a cc_cdr machine; receive times step 100 ms from `start`. */
