@@ -150,9 +150,16 @@ export class Outbox implements ReplayableQueue {
     if (this.closed) return Promise.reject(new Error('outbox is closed'));
     return new Promise((resolve, reject) => {
       this.pending.push({ events, resolve, reject });
-      this.writing ??= this.writeLoop().finally(() => {
-        this.writing = null;
-      });
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.writing) return;
+    this.writing = this.writeLoop().finally(() => {
+      this.writing = null;
+      // An append made after the loop's last look at `pending` (a resolved caller appending again).
+      if (this.pending.length > 0) this.flush();
     });
   }
 
@@ -229,7 +236,7 @@ export class Outbox implements ReplayableQueue {
   /** Waits for appends in flight; later appends are refused. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.writing;
+    while (this.writing) await this.writing;
     await this.stateSaved;
     await this.active?.close();
     this.active = null;
