@@ -1,0 +1,437 @@
+import { Hono, type Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod';
+import { createApiRoutes } from '../../shared/api/app.ts';
+import { operations } from '../../shared/api/operations.ts';
+import { normalizeMac } from '../../shared/auth/mac.ts';
+import type { Clock } from '../../shared/delivery/clock.ts';
+import type { Device } from '../../shared/device.ts';
+import { ApiError } from '../../shared/errors.ts';
+import { createMemoryIdempotencyStore, type IdempotencyStore } from '../../shared/idempotency.ts';
+import { actorOf, createEdgeAuth, type Principal } from './auth.ts';
+import type { EdgeDeliveries } from './deliveries.ts';
+import type { Hub } from './hub.ts';
+import { Metrics } from './metrics.ts';
+import { newId, newSecret, newWebhookSecret, sha256Hex } from './secrets.ts';
+import type { DeviceRecord, EdgeStore } from './store.ts';
+import { TunnelDevice } from './tunnel-device.ts';
+import { TunnelSession, type EdgeSocket } from './tunnel-session.ts';
+
+export interface EdgeAppOptions {
+  store: EdgeStore;
+  hub: Hub;
+  clock: Clock;
+  /** COOCENTER_ADMIN_KEY; undefined disables the admin API. */
+  adminKey: string | undefined;
+  log(entry: Record<string, unknown>): void;
+  deliveries?: EdgeDeliveries;
+  /** How long a command may take through the tunnel before 504. */
+  commandTimeoutMs?: number;
+  /** Agents ping this often; silence for 2.5 of these drops the tunnel. */
+  heartbeatMs?: number;
+  idempotency?: IdempotencyStore;
+  /** Origins allowed to call the device API from a browser (`*` for any). */
+  corsOrigins?: readonly string[];
+}
+
+export interface Edge {
+  app: Hono;
+  /** The tunnel upgrade's check: the MAC whose token this is, or ApiError 400/401. */
+  authorizeTunnel(headers: Headers): Promise<string>;
+  /** Binds an accepted WebSocket to a new session; the runtime feeds it frames and the close. */
+  openTunnel(mac: string, socket: EdgeSocket): TunnelSession;
+  metrics: Metrics;
+}
+
+const tenantBody = z.object({ name: z.string().trim().min(1).max(200) });
+const deviceBody = z.object({
+  tenant: z.string().min(1).max(64),
+  url: z.url({ protocol: /^https?$/ }).max(2048).nullable().optional(),
+  allowUnauthenticated: z.boolean().optional(),
+  allowWebkey: z.boolean().optional(),
+  types: z.array(z.string().min(1).max(64)).max(32).nullable().optional(),
+});
+const replayBody = z.object({ from: z.number().int().nonnegative() });
+
+/** The device's settings as the admin API shows them: never its token hash or webhook secret. */
+const publicDevice = (d: DeviceRecord) => ({
+  mac: d.mac,
+  tenant: d.tenant,
+  url: d.url,
+  allowUnauthenticated: d.allowUnauthenticated,
+  allowWebkey: d.allowWebkey,
+  types: d.types,
+  createdAt: new Date(d.createdAt).toISOString(),
+});
+
+const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+/**
+ * The edge: the documented API per device at `/devices/{mac}/coocenter-api`, relayed down the
+ * device's tunnel; the admin API; status, health and metrics. Web APIs only: each runtime wires the
+ * store, the WebSocket upgrade and the clock.
+ */
+export function createEdgeApp(opts: EdgeAppOptions): Edge {
+  const { store, hub, clock, log } = opts;
+  const auth = createEdgeAuth({ store, hub, adminKey: opts.adminKey });
+  const commandTimeoutMs = opts.commandTimeoutMs ?? 15_000;
+  const heartbeatMs = opts.heartbeatMs ?? 10_000;
+  const origins = new Set(opts.corsOrigins ?? []);
+  const callers = new WeakMap<Request, { principal: Principal; device: DeviceRecord; requestId: string }>();
+  const metrics = new Metrics({
+    coocenter_edge_requests_total: 'HTTP requests answered, by status class',
+    coocenter_edge_commands_total: 'Commands relayed to devices, by result',
+    coocenter_edge_tunnel_connects_total: 'Tunnels welcomed',
+    coocenter_edge_tunnel_closes_total: 'Tunnels closed, by close code name',
+    coocenter_edge_events_committed_total: 'Events committed to the edge queue',
+  });
+
+  const macOf = (c: Context): string => {
+    const mac = normalizeMac(c.req.param('mac') ?? '');
+    if (!mac) throw new ApiError('NOT_FOUND', `${c.req.param('mac')} is not a MAC address (68:69:2e:03:8b:3e, 68-69-2E-03-8B-3E or 68692e038b3e)`);
+    return mac;
+  };
+  const requestIds = new WeakMap<Request, string>();
+  const requestIdOf = (c: Context): string => requestIds.get(c.req.raw) ?? 'none';
+
+  const app = new Hono();
+
+  app.use('*', async function requestLog(c, next) {
+    const requestId = crypto.randomUUID();
+    requestIds.set(c.req.raw, requestId);
+    const started = clock.now();
+    await next();
+    c.header('X-Request-Id', requestId);
+    const status = c.res.status;
+    metrics.inc('coocenter_edge_requests_total', { code: `${Math.floor(status / 100)}xx` });
+    const mac = c.req.param('mac');
+    log({ msg: 'request', requestId, method: c.req.method, path: c.req.path, status, ms: clock.now() - started, ...(mac ? { mac: normalizeMac(mac) ?? mac } : {}) });
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json(err.toBody(), err.status as ContentfulStatusCode);
+    log({ level: 'error', msg: 'unexpected error', requestId: requestIdOf(c), path: c.req.path, error: err instanceof Error ? err.message : String(err) });
+    return c.json({ status: 'error', message: `internal error; quote request id ${requestIdOf(c)} when reporting it` }, 500);
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok', tunnels: hub.onlineCount }));
+
+  app.get('/metrics', (c) => {
+    const { replacements, conflicts } = hub.totals();
+    const text = metrics.render({
+      coocenter_edge_tunnels_online: { help: 'Devices with a live tunnel', value: hub.onlineCount },
+      coocenter_edge_tunnel_replacements: { help: 'Tunnels replaced by a newer one for the same MAC', value: replacements },
+      coocenter_edge_tunnel_conflicts: { help: 'Replacements that look like two boxes sharing one token', value: conflicts },
+    });
+    return c.text(text, 200, { 'Content-Type': 'text/plain; version=0.0.4' });
+  });
+
+  app.get('/agent/tunnel', () => {
+    throw new ApiError('BAD_PARAMETER', 'this is the agent tunnel: connect with a WebSocket upgrade', 'Upgrade');
+  });
+
+  // --- admin ---
+  const admin = new Hono();
+  admin.use('*', async function requireAdmin(c, next) {
+    await auth.requireAdmin(c.req.header('authorization'));
+    await next();
+  });
+
+  const body = async <T>(c: Context, schema: z.ZodType<T>): Promise<T> => {
+    let json: unknown;
+    try {
+      json = await c.req.json();
+    } catch {
+      throw new ApiError('BAD_PARAMETER', 'body: expected JSON', 'body');
+    }
+    const r = schema.safeParse(json);
+    if (r.success) return r.data;
+    const issue = r.error.issues[0];
+    const field = String(issue?.path[0] ?? 'body');
+    throw new ApiError('BAD_PARAMETER', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`, field);
+  };
+  const device = async (mac: string) => {
+    const d = await store.getDevice(mac);
+    if (!d) throw new ApiError('NOT_FOUND', `no device ${mac} on this edge`);
+    return d;
+  };
+  const issueKey = async (tenant: string) => {
+    const key = newSecret('cok_');
+    const keyId = newId('key_');
+    await store.addTenantKey({ id: keyId, tenant, hash: await sha256Hex(key), createdAt: clock.now() });
+    return { keyId, key };
+  };
+
+  admin.post('/tenants', async (c) => {
+    const { name } = await body(c, tenantBody);
+    const id = newId('ten_');
+    await store.createTenant({ id, name, createdAt: clock.now() });
+    const { keyId, key } = await issueKey(id);
+    log({ msg: 'tenant created', requestId: requestIdOf(c), tenant: id, keyId });
+    return c.json({ id, name, keyId, key }, 201);
+  });
+  admin.get('/tenants', async (c) => c.json(await store.listTenants()));
+  /** Rotation: issue a new key, move clients over, then revoke the old one. */
+  admin.post('/tenants/:id/keys', async (c) => {
+    const tenant = c.req.param('id');
+    if (!(await store.getTenant(tenant))) throw new ApiError('NOT_FOUND', `no tenant ${tenant}`);
+    const issued = await issueKey(tenant);
+    log({ msg: 'tenant key issued', requestId: requestIdOf(c), tenant, keyId: issued.keyId });
+    return c.json(issued, 201);
+  });
+  admin.get('/tenants/:id/keys', async (c) =>
+    c.json((await store.listTenantKeys(c.req.param('id'))).map((k) => ({ keyId: k.id, createdAt: iso(k.createdAt) }))),
+  );
+  admin.delete('/tenants/:id/keys/:keyId', async (c) => {
+    const { id, keyId } = c.req.param();
+    if (!(await store.removeTenantKey(id, keyId))) throw new ApiError('NOT_FOUND', `tenant ${id} has no key ${keyId}`);
+    log({ msg: 'tenant key revoked', requestId: requestIdOf(c), tenant: id, keyId });
+    return c.json({ status: 'success' });
+  });
+
+  admin.put('/devices/:mac', async (c) => {
+    const mac = macOf(c);
+    const b = await body(c, deviceBody);
+    if (!(await store.getTenant(b.tenant))) throw new ApiError('BAD_PARAMETER', `tenant: no tenant ${b.tenant}`, 'tenant');
+    const existing = await store.getDevice(mac);
+    if (existing) {
+      // Settings only: secrets are rotated explicitly, so a repeated PUT never cuts a live tunnel.
+      const updated: DeviceRecord = {
+        ...existing,
+        tenant: b.tenant,
+        ...(b.url !== undefined ? { url: b.url } : {}),
+        ...(b.allowUnauthenticated !== undefined ? { allowUnauthenticated: b.allowUnauthenticated } : {}),
+        ...(b.allowWebkey !== undefined ? { allowWebkey: b.allowWebkey } : {}),
+        ...(b.types !== undefined ? { types: b.types } : {}),
+      };
+      await store.putDevice(updated);
+      await opts.deliveries?.kick(mac);
+      return c.json(publicDevice(updated));
+    }
+    const token = newSecret('cdt_');
+    const webhookSecret = newWebhookSecret();
+    const record: DeviceRecord = {
+      mac,
+      tenant: b.tenant,
+      tokenHash: await sha256Hex(token),
+      url: b.url ?? null,
+      allowUnauthenticated: b.allowUnauthenticated ?? false,
+      allowWebkey: b.allowWebkey ?? false,
+      webhookSecret,
+      types: b.types ?? null,
+      createdAt: clock.now(),
+    };
+    await store.putDevice(record);
+    log({ msg: 'device created', requestId: requestIdOf(c), mac, tenant: b.tenant });
+    return c.json({ ...publicDevice(record), token, webhookSecret }, 201);
+  });
+  admin.get('/devices', async (c) => {
+    const tenant = c.req.query('tenant');
+    const list = await store.listDevices(tenant);
+    return c.json(list.map((d) => ({ ...publicDevice(d), online: hub.info(d.mac).online })));
+  });
+  admin.delete('/devices/:mac', async (c) => {
+    const mac = macOf(c);
+    if (!(await store.deleteDevice(mac))) throw new ApiError('NOT_FOUND', `no device ${mac} on this edge`);
+    hub.revoke(mac, 'device deleted');
+    await opts.deliveries?.remove(mac);
+    log({ msg: 'device deleted', requestId: requestIdOf(c), mac });
+    return c.json({ status: 'success' });
+  });
+  admin.post('/devices/:mac/token', async (c) => {
+    const mac = macOf(c);
+    const d = await device(mac);
+    const token = newSecret('cdt_');
+    await store.putDevice({ ...d, tokenHash: await sha256Hex(token) });
+    hub.revoke(mac, 'device token rotated');
+    log({ msg: 'device token rotated', requestId: requestIdOf(c), mac });
+    return c.json({ mac, token }, 201);
+  });
+  admin.post('/devices/:mac/webhook-secret', async (c) => {
+    const mac = macOf(c);
+    const d = await device(mac);
+    const webhookSecret = newWebhookSecret();
+    await store.putDevice({ ...d, webhookSecret });
+    await opts.deliveries?.kick(mac);
+    log({ msg: 'webhook secret rotated', requestId: requestIdOf(c), mac });
+    return c.json({ mac, webhookSecret }, 201);
+  });
+  admin.get('/audit', async (c) => {
+    const limit = Math.min(1000, Math.max(1, Number(c.req.query('limit') ?? 100) || 100));
+    const mac = c.req.query('mac');
+    const tenant = c.req.query('tenant');
+    const entries = await store.listAudit({ limit, ...(mac ? { mac: normalizeMac(mac) ?? mac } : {}), ...(tenant ? { tenant } : {}) });
+    return c.json(entries.map((e) => ({ ...e, at: iso(e.at) })));
+  });
+
+  const deliveries = () => {
+    if (!opts.deliveries) throw new ApiError('NOT_FOUND', 'event delivery is not enabled on this edge');
+    return opts.deliveries;
+  };
+  const noPushUrl = (e: unknown) => {
+    if (e instanceof RangeError) throw new ApiError('CONFLICT', e.message);
+    throw e;
+  };
+  admin.post('/devices/:mac/test-event', async (c) => {
+    const mac = macOf(c);
+    await device(mac);
+    return c.json(await deliveries().sendTest(mac).catch(noPushUrl));
+  });
+  admin.post('/devices/:mac/replay', async (c) => {
+    const mac = macOf(c);
+    await device(mac);
+    const { from } = await body(c, replayBody);
+    const first = await deliveries().replayFrom(mac, from).catch(noPushUrl);
+    return c.json({ status: 'success', from: first });
+  });
+  admin.get('/devices/:mac/dead-letters', async (c) => {
+    const mac = macOf(c);
+    await device(mac);
+    return c.json((await store.listDeadLetters(mac)).map((d) => ({ ...d, at: iso(d.at) })));
+  });
+  admin.post('/devices/:mac/dead-letters/:seq/redeliver', async (c) => {
+    const mac = macOf(c);
+    await device(mac);
+    const seq = Number(c.req.param('seq'));
+    if (!Number.isInteger(seq) || seq < 0) throw new ApiError('BAD_PARAMETER', 'seq: expected a sequence number', 'seq');
+    return c.json(await deliveries().redeliver(mac, seq).catch(noPushUrl));
+  });
+  app.route('/admin', admin);
+
+  // --- per device ---
+  app.get('/devices/:mac/status', async (c) => {
+    const mac = macOf(c);
+    const { principal, device: d } = await auth.forDevice(c.req.header('authorization'), mac);
+    if (principal.kind === 'open') throw new ApiError('UNAUTHORIZED', 'Authorization: status needs a tenant key or the device WEBKEY digest');
+    const info = hub.info(mac);
+    const f = info.facts;
+    const [waiting, deadLetters, delivery] = await Promise.all([
+      store.waitingCount(mac),
+      store.deadLetterCount(mac),
+      opts.deliveries?.status(mac) ?? Promise.resolve(null),
+    ]);
+    return c.json({
+      mac,
+      tenant: d.tenant,
+      online: info.online,
+      since: iso(info.since),
+      lastDisconnect: info.lastDisconnect && { ...info.lastDisconnect, at: iso(info.lastDisconnect.at) },
+      agentVersion: f?.agentVersion ?? null,
+      asteriskVersion: f?.asteriskVersion ?? null,
+      timeZone: f?.timeZone ?? null,
+      driver: f?.driver ?? null,
+      ami: f?.ami ?? null,
+      eventsWaitingOnBox: f ? f.outbox.nextSeq - f.outbox.firstUnacked : null,
+      eventsDroppedOnBox: f?.outbox.dropped ?? null,
+      eventsWaitingOnEdge: waiting,
+      deadLetters,
+      gaps: f?.gaps ?? [],
+      replacements: info.replacements,
+      conflicts: info.conflicts,
+      lastConflictAt: iso(info.lastConflictAt),
+      delivery: delivery && {
+        url: delivery.url,
+        state: delivery.state,
+        stopped: delivery.stopped,
+        lastDeliveredAt: iso(delivery.lastDeliveredAt),
+        lastError: delivery.lastError && { ...delivery.lastError, at: iso(delivery.lastError.at) },
+      },
+    });
+  });
+
+  const api = createApiRoutes({
+    async authorize(c) {
+      const caller = await auth.forDevice(c.req.header('authorization'), macOf(c));
+      callers.set(c.req.raw, { ...caller, requestId: requestIdOf(c) });
+    },
+    async resolveDevice(c) {
+      const mac = macOf(c);
+      const session = hub.session(mac);
+      if (!session) {
+        const last = hub.info(mac).lastDisconnect;
+        throw new ApiError('DEVICE_OFFLINE', `device ${mac} is offline: its agent is not connected to this edge${last ? ` (since ${iso(last.at)})` : ''}`);
+      }
+      const caller = callers.get(c.req.raw);
+      if (!caller) throw new Error('resolveDevice before authorize');
+      return audited(new TunnelDevice(session, { clock, timeoutMs: commandTimeoutMs }), mac, caller);
+    },
+    deviceId: (c) => macOf(c),
+    idempotency: opts.idempotency ?? createMemoryIdempotencyStore({ now: clock.now }),
+    allowOrigin: (origin) => origins.has('*') || origins.has(origin),
+    log,
+    newRequestId: () => crypto.randomUUID(),
+  });
+  app.route('/devices/:mac/coocenter-api', api);
+
+  app.notFound((c) => c.json({ status: 'error', message: `${c.req.method} ${c.req.path} is not served here; the API is under /devices/{mac}/coocenter-api` }, 404));
+
+  /** Wraps a device so every command that acts on calls lands in the audit log with its result. */
+  function audited(inner: Device, mac: string, caller: { principal: Principal; device: DeviceRecord; requestId: string }): Device {
+    return {
+      async run(op, params, options) {
+        let status = 200;
+        try {
+          return await inner.run(op, params, options);
+        } catch (e) {
+          status = e instanceof ApiError ? e.status : 500;
+          throw e;
+        } finally {
+          metrics.inc('coocenter_edge_commands_total', { result: status === 200 ? 'ok' : String(status) });
+          if (operations[op].actsOnCalls) {
+            const p = caller.principal;
+            await store
+              .appendAudit({
+                at: clock.now(),
+                actor: actorOf(p),
+                keyId: p.kind === 'tenant' ? p.keyId : null,
+                mac,
+                tenant: caller.device.tenant,
+                action: op,
+                params: { ...(params as Record<string, string>) },
+                status,
+                requestId: caller.requestId,
+              })
+              .catch((err: unknown) => log({ level: 'error', msg: 'audit write failed', mac, action: op, error: String(err) }));
+          }
+        }
+      },
+      openRecording: (relPath, range, options) => inner.openRecording(relPath, range, options),
+    };
+  }
+
+  return {
+    app,
+    metrics,
+    async authorizeTunnel(headers) {
+      const raw = headers.get('x-device-mac') ?? undefined;
+      const mac = raw === undefined ? undefined : normalizeMac(raw);
+      if (raw !== undefined && !mac) throw new ApiError('BAD_PARAMETER', `X-Device-Mac: ${raw} is not a MAC address`, 'X-Device-Mac');
+      return (await auth.forTunnel(headers.get('authorization') ?? undefined, mac)).mac;
+    },
+    openTunnel(mac, socket) {
+      return new TunnelSession({
+        mac,
+        socket,
+        store,
+        clock,
+        heartbeatMs,
+        log,
+        onReady: (s) => {
+          hub.attach(s);
+          metrics.inc('coocenter_edge_tunnel_connects_total');
+          log({ msg: 'tunnel online', mac, agentVersion: s.facts?.agentVersion, asteriskVersion: s.facts?.asteriskVersion });
+          void opts.deliveries?.kick(mac);
+        },
+        onFacts: (s) => hub.updateFacts(s),
+        onCommitted: (m, count) => {
+          metrics.inc('coocenter_edge_events_committed_total', {}, count);
+          void opts.deliveries?.kick(m);
+        },
+        onClosed: (s, code, reason) => {
+          metrics.inc('coocenter_edge_tunnel_closes_total', { code: String(code) });
+          hub.detach(s, code, reason);
+        },
+      });
+    },
+  };
+}
