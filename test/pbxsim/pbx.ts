@@ -112,6 +112,8 @@ export class Pbx {
   processedCalls = 0;
   private readonly listeners = new Set<(e: SimEvent) => void>();
   private readonly deviceStates = new Map<string, string>();
+  /** Last `Queue:<name>_avail` state sent: NOT_INUSE while some member could take a call. */
+  private readonly queueAvail = new Map<string, string>();
   private seq = 0;
   private readonly chanCounters = new Map<string, number>();
   /** Waiters for "no channel matching this is left", for scenario handles. */
@@ -159,6 +161,8 @@ export class Pbx {
     }
     this.db.clear();
     this.deviceStates.clear();
+    this.queueAvail.clear();
+    for (const q of this.queues.values()) this.queueAvail.set(q.cfg.name, this.availState(q));
     for (const p of this.phones.values()) this.deviceStates.set(`${this.tech}/${p.ext}`, this.deviceState(`${this.tech}/${p.ext}`).name);
   }
 
@@ -243,6 +247,24 @@ export class Pbx {
     }
     const phone = this.phoneOf(device);
     if (phone) this.emit('ExtensionStatus', 'call,all', this.extensionStatus(phone.ext));
+    this.refreshQueueAvail();
+  }
+
+  private availState(q: QueueState): string {
+    return q.members.some((m) => !m.paused && m.status === 1) ? 'NOT_INUSE' : 'INUSE';
+  }
+
+  /** app_queue's `Queue:<name>_avail` device, which hints can watch to see if a queue has a free agent. */
+  refreshQueueAvail(): void {
+    for (const q of this.queues.values()) {
+      const st = this.availState(q);
+      if (this.queueAvail.get(q.cfg.name) === st) continue;
+      this.queueAvail.set(q.cfg.name, st);
+      this.emit('DeviceStateChange', 'call,all', [
+        ['Device', `Queue:${q.cfg.name}_avail`],
+        ['State', st],
+      ]);
+    }
   }
 
   extensionStatus(ext: string): Pairs {
@@ -601,6 +623,7 @@ export class Pbx {
       ['Device', `Queue:${queue.cfg.name}_pause_${member.location}`],
       ['State', member.paused ? 'INUSE' : 'NOT_INUSE'],
     ]);
+    this.refreshQueueAvail();
     this.emit('QueueMemberAdded', 'agent,all', this.memberEvent(member));
     return member;
   }
@@ -613,6 +636,7 @@ export class Pbx {
       ['Device', `Queue:${m.queue}_pause_${m.location}`],
       ['State', paused ? 'INUSE' : 'NOT_INUSE'],
     ]);
+    this.refreshQueueAvail();
     this.emit('QueueMemberPause', 'agent,all', this.memberEvent(m));
   }
 }

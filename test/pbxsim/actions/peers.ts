@@ -168,7 +168,20 @@ export function peerCommandLines(pbx: Pbx, command: string): string[] | undefine
     ];
   }
   if (command === 'pjsip show endpoints' && pbx.driver === 'pjsip') {
-    const out = ['', ' Endpoint:  <Endpoint/CID.....................................>  <State.....>  <Channels.>', ''];
+    const out = [
+      '',
+      ' Endpoint:  <Endpoint/CID.....................................>  <State.....>  <Channels.>',
+      '    I/OAuth:  <AuthId/UserName...........................................................>',
+      '        Aor:  <Aor............................................>  <MaxContact>',
+      '      Contact:  <Aor/ContactUri..........................> <Hash....> <Status> <RTT(ms)..>',
+      '  Transport:  <TransportId........>  <Type>  <cos>  <tos>  <BindAddress..................>',
+      '   Identify:  <Identify/Endpoint.........................................................>',
+      '        Match:  <criteria.........................>',
+      '    Channel:  <ChannelId......................................>  <State.....>  <Time.....>',
+      '        Exten: <DialedExten...........>  CLCID: <ConnectedLineCID.......>',
+      '==========================================================================================',
+      '',
+    ];
     for (const p of phones) {
       const state = DEVICE_TEXT[pbx.deviceState(`PJSIP/${p.ext}`).name] ?? 'Unknown';
       out.push(` Endpoint:  ${`${p.ext}/${p.ext}`.padEnd(53)}${state.padEnd(14)}${activeChannels(pbx, p.ext)} of inf`);
@@ -177,7 +190,7 @@ export function peerCommandLines(pbx: Pbx, command: string): string[] | undefine
       if (p.registered) out.push(`      Contact:  ${`${p.ext}/${contactUri(p.ext)}`.padEnd(43)}${contactHash(p.ext).slice(0, 10)} Avail         0.716`);
       out.push('  Transport:  transport-udp             udp      0      0  127.0.0.1:5060', '');
     }
-    out.push(`Objects found: ${phones.length}`, '');
+    out.push('', `Objects found: ${phones.length}`, '');
     return out;
   }
   return undefined;

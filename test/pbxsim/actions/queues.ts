@@ -144,6 +144,7 @@ export const queueActions: ActionTable = {
     // queues.conf members cannot be removed by AMI (app_queue answers RES_NOT_DYNAMIC).
     if (m.membership === 'static') return failure(ctx, 'Member not dynamic');
     q.members.splice(q.members.indexOf(m), 1);
+    ctx.pbx.refreshQueueAvail();
     ctx.pbx.emit('QueueMemberRemoved', 'agent,all', ctx.pbx.memberEvent(m));
     return [success(ctx, [['Message', 'Removed interface from queue']])];
   },
