@@ -60,6 +60,8 @@ const wsUrl = z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL'
 const wholeNumber = (min: number, max: number, message: string) =>
   z.string().regex(/^\d+$/, message).transform(Number).pipe(z.number().min(min, message).max(max, message));
 const port = wholeNumber(1, 65535, 'must be a port number (1-65535)');
+/** BINDPORT=0 asks the OS for any free port (tests, several agents on one host); the ready line says which. */
+const listenPort = wholeNumber(0, 65535, 'must be a port number (1-65535, or 0 for any free port)');
 const word = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, _, . or -');
 const text = z.string();
 const absolutePath = z.string().refine(isAbsolute, 'must be an absolute path');
@@ -81,7 +83,7 @@ interface Field {
 /** Every key this agent reads, per section, lower case. */
 const FIELDS: Record<string, Record<string, Field>> = {
   general: {
-    bindport: { schema: port, default: 8000 },
+    bindport: { schema: listenPort, default: 8000 },
     url: { schema: httpUrl },
     webkey: { schema: text, secret: true },
     mac: {

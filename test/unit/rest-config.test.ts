@@ -91,7 +91,7 @@ describe('api.conf', () => {
   });
 
   it('names the key and the line of each broken value', () => {
-    expect(errorOf(minimal('\nBINDPORT=abc'))).toBe("api.conf line 3: BINDPORT must be a port number (1-65535), got 'abc'");
+    expect(errorOf(minimal('\nBINDPORT=abc'))).toBe("api.conf line 3: BINDPORT must be a port number (1-65535, or 0 for any free port), got 'abc'");
     expect(errorOf(minimal('BINDPORT=70000'))).toMatch(/^api.conf line 2: BINDPORT must be a port number/);
     expect(errorOf(minimal('URL=ftp://x'))).toMatch(/^api.conf line 2: URL must be an http/);
     expect(errorOf(minimal('mac=68:69:2e:03:8b'))).toMatch(/^api.conf line 2: mac must be a MAC address/);

@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const children: ChildProcess[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'coo-bins-'));
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Starts a command and resolves with the first stdout line matching `ready`. */
+function startUntil(cmd: string, args: string[], ready: RegExp): Promise<{ child: ChildProcess; line: string }> {
+  const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => ready.test(l));
+      if (line) resolve({ child, line });
+    });
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => reject(new Error(`${cmd} exited with ${code} before ready: ${out}\n${err}`)));
+  });
+}
+
+function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+function apiConf(amiPort: number, extra = ''): string {
+  const path = join(dir, `api-${amiPort}-${Math.random().toString(36).slice(2)}.conf`);
+  writeFileSync(path, `[general]\nBINDPORT=0\n[ami]\nhost=127.0.0.1\nport=${amiPort}\nusername=coocenter\nsecret=coocenter\n[paths]\nmonitor=${dir}\nspool=${dir}/spool\n${extra}`);
+  return path;
+}
+
+describe('the bins, as an operator runs them', () => {
+  it('coocenter-pbxsim prints its ready line on a free port, and the agent connects to it and serves the LAN API', async () => {
+    const sim = await startUntil('node', ['bin/coocenter-pbxsim.js', '--port', '0', '--time-scale', '0.05'], /^AMI listening on /);
+    const port = Number(/AMI listening on 127\.0\.0\.1:(\d+)/.exec(sim.line)?.[1]);
+    expect(port).toBeGreaterThan(0);
+    const agent = await startUntil('node', ['bin/coocenter-agent.js', '--config', apiConf(port)], /^agent ready/);
+    const url = /LAN API on (\S+)/.exec(agent.line)?.[1];
+    const r = await fetch(`${url}/queues/queue-info`);
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { status: string }).status).toBe('success');
+    agent.child.kill('SIGTERM');
+    expect(await new Promise((res) => agent.child.on('exit', res))).toBe(0);
+  });
+
+  it('coocenter-agent exits 2 naming the key and line of a broken api.conf', async () => {
+    const path = join(dir, 'broken.conf');
+    writeFileSync(path, '[general]\nBINDPORT=abc\n[ami]\nusername=u\nsecret=s\n');
+    const r = await run('node', ['bin/coocenter-agent.js', '--config', path]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/line 2/);
+    expect(r.stderr).toMatch(/BINDPORT/);
+  });
+
+  it('each bin answers --help', async () => {
+    for (const bin of ['coocenter-agent', 'coocenter-pbxsim']) {
+      const r = await run('node', [`bin/${bin}.js`, '--help']);
+      expect(r.code, bin).toBe(0);
+      expect(r.stdout).toMatch(/Usage|usage/);
+    }
+  });
+
+  it('npm run build bundles the agent into one file that runs with plain node', async () => {
+    const out = join(dir, 'coocenter-agent.mjs');
+    const b = await run('node', ['bin/run-ts.js', 'scripts/build.ts', out]);
+    expect(b.code, b.stderr).toBe(0);
+    const sim = await startUntil('node', ['bin/coocenter-pbxsim.js', '--port', '0', '--time-scale', '0.05'], /^AMI listening on /);
+    const port = Number(/:(\d+)$/.exec(sim.line.trim())?.[1]);
+    // Run from an empty folder so nothing can come from node_modules.
+    const agent = spawn('node', [out, '--config', apiConf(port)], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(agent);
+    const line = await new Promise<string>((resolve, reject) => {
+      let acc = '';
+      agent.stdout!.on('data', (d: Buffer) => {
+        acc += d.toString();
+        if (acc.includes('agent ready')) resolve(acc);
+      });
+      agent.on('exit', (c) => reject(new Error(`bundle exited ${c}`)));
+    });
+    expect(line).toMatch(/agent ready/);
+  }, 60_000);
+});
