@@ -1,0 +1,60 @@
+import { parseArgs } from 'node:util';
+import { startEdgeServer } from './server.ts';
+
+const HELP = `coocenter-edge: serves the coocenter-api of many PBXs at /devices/{mac}/coocenter-api
+
+usage: coocenter-edge [--port 8787] [--host 127.0.0.1] [--data ./data] [--cors https://crm.example.com]
+
+  --port   TCP port (0 picks a free one)              default 8787
+  --host   address to listen on                        default 127.0.0.1
+  --data   folder of edge.sqlite (tenants, devices, event queue)   default ./data
+  --cors   an origin allowed to call the API from a browser (repeatable, * for any)
+  --help   this text
+
+The admin key comes from COOCENTER_ADMIN_KEY (without it the admin API is disabled).
+Logs are JSON, one object per line, on stdout.`;
+
+const log = (entry: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+
+let args;
+try {
+  args = parseArgs({
+    options: {
+      port: { type: 'string', default: '8787' },
+      host: { type: 'string', default: '127.0.0.1' },
+      data: { type: 'string', default: './data' },
+      cors: { type: 'string', multiple: true, default: [] },
+      help: { type: 'boolean', default: false },
+    },
+  }).values;
+} catch (e) {
+  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n\n${HELP}\n`);
+  process.exit(2);
+}
+if (args.help) {
+  process.stdout.write(`${HELP}\n`);
+  process.exit(0);
+}
+const port = Number(args.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  process.stderr.write(`--port: expected 0-65535, got ${args.port}\n`);
+  process.exit(2);
+}
+const adminKey = process.env.COOCENTER_ADMIN_KEY || undefined;
+
+const server = await startEdgeServer({ port, host: args.host, dataDir: args.data, adminKey, log, corsOrigins: args.cors });
+process.stdout.write(`edge listening on ${server.url} (data in ${args.data})\n`);
+process.stdout.write(
+  adminKey
+    ? `create the first tenant: curl -X POST ${server.url}/admin/tenants -H "Authorization: Bearer $COOCENTER_ADMIN_KEY" -H 'Content-Type: application/json' -d '{"name":"acme"}'\n`
+    : 'COOCENTER_ADMIN_KEY is not set: the admin API is disabled; set it and restart to create tenants and devices\n',
+);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    void server.close().then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,142 @@
+import { getRequestListener } from '@hono/node-server';
+import { mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { systemClock, type Clock } from '../../shared/delivery/clock.ts';
+import { ApiError } from '../../shared/errors.ts';
+import { CloseCode } from '../../shared/tunnel/close-codes.ts';
+import { MAX_TEXT_FRAME } from '../../shared/tunnel/frames.ts';
+import { createEdgeApp } from '../core/app.ts';
+import { EdgeDeliveries } from '../core/deliveries.ts';
+import { Hub } from '../core/hub.ts';
+import { openSqliteStore } from './sqlite-store.ts';
+
+export interface EdgeServerOptions {
+  port: number;
+  host: string;
+  /** Folder of edge.sqlite; created when missing. */
+  dataDir: string;
+  adminKey: string | undefined;
+  log(entry: Record<string, unknown>): void;
+  clock?: Clock;
+  commandTimeoutMs?: number;
+  heartbeatMs?: number;
+  corsOrigins?: readonly string[];
+  /** For tests: where webhooks go out through. */
+  fetch?: typeof fetch;
+}
+
+export interface EdgeServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const TUNNEL_PATH = '/agent/tunnel';
+/** Delivered events stay replayable this long. */
+const KEEP_DELIVERED_MS = 7 * 24 * 3600_000;
+
+/** The Node edge: the core app over node:http, the tunnel over `ws`, state in <data>/edge.sqlite. */
+export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServer> {
+  const clock = opts.clock ?? systemClock;
+  const { log } = opts;
+  mkdirSync(opts.dataDir, { recursive: true });
+  const store = openSqliteStore(join(opts.dataDir, 'edge.sqlite'));
+  const hub = new Hub({ clock, log });
+  const deliveries = new EdgeDeliveries({ store, hub, clock, log, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+  const edge = createEdgeApp({
+    store,
+    hub,
+    clock,
+    adminKey: opts.adminKey,
+    log,
+    deliveries,
+    ...(opts.commandTimeoutMs ? { commandTimeoutMs: opts.commandTimeoutMs } : {}),
+    ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
+    ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}),
+  });
+
+  const server = createServer(getRequestListener(edge.app.fetch));
+  // Frames up to the protocol's text limit plus a binary chunk header; anything larger is refused by ws.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_TEXT_FRAME + 1024, perMessageDeflate: false });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    void acceptUpgrade(req, socket, head);
+  });
+
+  async function acceptUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (path !== TUNNEL_PATH) return refuse(socket, 404, 'no WebSocket here; agents connect to /agent/tunnel');
+    let mac: string;
+    try {
+      const headers = new Headers();
+      for (const name of ['authorization', 'x-device-mac']) {
+        const v = req.headers[name];
+        if (typeof v === 'string') headers.set(name, v);
+      }
+      mac = await edge.authorizeTunnel(headers);
+    } catch (e) {
+      const err = e instanceof ApiError ? e : new ApiError('INTERNAL', 'tunnel check failed');
+      log({ level: 'warn', msg: 'tunnel refused', mac: req.headers['x-device-mac'], status: err.status, reason: err.message });
+      return refuse(socket, err.status, err.message);
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => bind(ws, mac));
+  }
+
+  function bind(ws: WebSocket, mac: string): void {
+    const session = edge.openTunnel(mac, {
+      send: (data) => ws.send(data),
+      close: (code, reason) => ws.close(code, reason),
+    });
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) session.receiveBinary(data);
+      else session.receiveText(data.toString('utf8'));
+    });
+    ws.on('close', (code: number, reason: Buffer) => session.closed(code, reason.toString('utf8')));
+    ws.on('error', (e: Error) => log({ level: 'warn', msg: 'tunnel socket error', mac, error: e.message }));
+  }
+
+  const prune = setInterval(() => {
+    store.pruneDelivered(clock.now() - KEEP_DELIVERED_MS).catch((e: unknown) => log({ level: 'error', msg: 'prune failed', error: String(e) }));
+  }, 3600_000);
+  prune.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  // Devices whose events waited while the edge was down: deliver to the admin URL right away
+  // (a URL known only from the box's hello waits for its next hello).
+  for (const d of await store.listDevices()) void deliveries.kick(d.mac);
+
+  return {
+    url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
+    port,
+    async close() {
+      clearInterval(prune);
+      hub.closeAll(CloseCode.GOING_AWAY, 'edge shutting down');
+      for (const ws of wss.clients) ws.terminate();
+      await deliveries.closeAll();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      wss.close();
+      store.close();
+    },
+  };
+}
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({ status: 'error', message });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Error'}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
