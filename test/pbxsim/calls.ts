@@ -39,9 +39,13 @@ export function requestLeg(pbx: Pbx, target: string, opts: { linkedid?: string; 
     const phone = pbx.phones.get(parsed.ext);
     if (!phone?.registered) return undefined;
     const ch = pbx.newPhoneChannel(parsed.ext, opts.context, opts.exten, { linkedid: opts.linkedid, outbound: true });
+    ch.postsCdr = false;
+    ch.app = 'AppDial';
+    ch.appData = '(Outgoing Line)';
     return { ch, dialString: parsed.ext, start: () => alertPhone(pbx, ch, parsed.ext) };
   }
   const [one, two] = pbx.newLocalPair(parsed.exten, parsed.context, opts.linkedid);
+  one.postsCdr = false;
   return {
     ch: one,
     dialString: target.slice('Local/'.length),
@@ -128,13 +132,17 @@ export async function dial(pbx: Pbx, caller: Channel, target: string, timeoutS: 
   dialEvent(pbx, 'DialBegin', caller, leg, [['DialString', leg.dialString]]);
   pbx.setConnected(caller, callee.callerNum, callee.callerName);
   const outcome = leg.start();
-  if (callee.state === 5) dialEvent(pbx, 'DialState', caller, leg, [['DialStatus', 'RINGING']]);
+  if (callee.state === 5) {
+    // A Local ;2 that dials a ringing phone makes its ;1 ring too (the queue sees the member ringing).
+    if (caller.localPeer) pbx.setState(caller.localPeer, 5);
+    dialEvent(pbx, 'DialState', caller, leg, [['DialStatus', 'RINGING']]);
+  }
   const status = await raceLeg(pbx, caller, outcome, timeoutS === undefined ? undefined : timeoutS * 1000);
   caller.vars.set('DIALSTATUS', status);
   dialEvent(pbx, 'DialEnd', caller, leg, [['DialStatus', status]]);
   if (status !== 'ANSWER') {
     dropLeg(pbx, leg, status);
-    if (status === 'BUSY') {
+    if (status === 'BUSY' && !caller.gone) {
       caller.cause = 17;
       caller.techCause = 486;
     }

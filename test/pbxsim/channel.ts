@@ -21,10 +21,16 @@ export class Channel {
   priority = 1;
   answeredAt: number | undefined;
   hungUp = false;
+  /** A hangup was asked for while the channel runs dialplan: it unwinds, then hangs up (Asterisk's soft hangup). */
+  hangupRequested = false;
+  /** Its dialplan or application is running, so a hangup request lets that finish first. */
+  running = false;
   onHold = false;
   /** An outgoing leg that is still alerting: its device reads RINGING, not INUSE. */
   outbound = false;
   bridge: Bridge | undefined;
+  /** False for a Dial's or a queue's outgoing leg: its call is on the caller's CDR, not its own. */
+  postsCdr = true;
   /** The other half of a Local channel pair. */
   localPeer: Channel | undefined;
   app = '';
@@ -57,6 +63,11 @@ export class Channel {
 
   connectedNum = '<unknown>';
   connectedName = '<unknown>';
+
+  /** Hung up, or on its way out. */
+  get gone(): boolean {
+    return this.hungUp || this.hangupRequested;
+  }
 
   get stateDesc(): string {
     return STATE_DESC[this.state] ?? 'Unknown';

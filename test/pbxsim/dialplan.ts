@@ -15,7 +15,7 @@ export const PLAYBACK_MS = 2000;
 export const IVR_STEPS_VAR = 'SIM_IVR_STEPS';
 
 function gate(ch: Channel): void {
-  if (ch.hungUp || ch.redirect) throw new Unwind();
+  if (ch.gone || ch.redirect) throw new Unwind();
 }
 
 function isInternal(context: string): boolean {
@@ -45,6 +45,7 @@ export function extensionExists(context: string, exten: string): boolean {
  */
 export async function runDialplan(pbx: Pbx, ch: Channel, context: string, exten: string): Promise<void> {
   let target = { context, exten };
+  ch.running = true;
   for (;;) {
     ch.redirect = undefined;
     ch.context = target.context;
@@ -55,24 +56,26 @@ export async function runDialplan(pbx: Pbx, ch: Channel, context: string, exten:
       break;
     } catch (e) {
       if (!(e instanceof Unwind)) throw e;
-      if (ch.hungUp) return;
       const r = ch.redirect as { context: string; exten: string } | undefined;
-      if (!r) break;
+      if (ch.gone || !r) break;
       target = r;
     }
   }
+  ch.running = false;
   if (!ch.hungUp) pbx.hangup(ch, ch.cause);
 }
 
 /** Runs one application on a channel outside the dialplan (Originate with Application/Data). */
 export async function runApplication(pbx: Pbx, ch: Channel, app: string, data: string): Promise<void> {
+  ch.running = true;
   try {
     await application(pbx, ch, app, data);
   } catch (e) {
     if (!(e instanceof Unwind)) throw e;
     const r = ch.redirect;
-    if (r && !ch.hungUp) return runDialplan(pbx, ch, r.context, r.exten);
+    if (r && !ch.gone) return runDialplan(pbx, ch, r.context, r.exten);
   }
+  ch.running = false;
   if (!ch.hungUp) pbx.hangup(ch, ch.cause);
 }
 
@@ -96,7 +99,9 @@ function hangupApp(pbx: Pbx, ch: Channel, priority: number, cause?: number): voi
   step(pbx, ch, priority, 'Hangup', cause === undefined ? '' : String(cause));
   const c = cause ?? ch.cause;
   if (cause === 21) ch.techCause = 403;
-  pbx.softHangup(ch, c);
+  pbx.emit('SoftHangupRequest', 'call,all', [...ch.snapshot(), ['Cause', String(c)]]);
+  ch.running = false;
+  pbx.hangup(ch, c);
   gate(ch);
 }
 

@@ -183,7 +183,7 @@ export class Pbx {
   /** Resolves after simMs, or early with false when ch hangs up first. */
   sleep(ch: Channel | undefined, simMs: number): Promise<boolean> {
     return new Promise((resolve) => {
-      if (ch?.hungUp) return resolve(false);
+      if (ch?.gone) return resolve(false);
       const off = ch?.onHangup(() => {
         timer.cancel();
         resolve(false);
@@ -338,8 +338,8 @@ export class Pbx {
   private addChannel(ch: Channel): void {
     this.channels.set(ch.name, ch);
     this.processedCalls++;
-    this.refreshDevice(ch.device);
     this.emit('Newchannel', 'call,all', ch.snapshot());
+    this.refreshDevice(ch.device);
   }
 
   setState(ch: Channel, state: number): void {
@@ -422,7 +422,7 @@ export class Pbx {
   cdrDialEnd(ch: Channel, rec: CdrRecord, disposition: NonNullable<CdrRecord['disposition']>, continues: boolean): void {
     rec.end = this.now();
     rec.disposition = disposition;
-    if (continues && disposition !== 'ANSWERED' && !ch.hungUp) {
+    if (continues && disposition !== 'ANSWERED' && !ch.gone) {
       const next = this.pushCdr(ch, this.now(), '', ch.app, ch.appData);
       next.disposition = disposition;
     }
@@ -443,6 +443,7 @@ export class Pbx {
   }
 
   private postCdrs(ch: Channel): void {
+    if (!ch.postsCdr) return;
     if (ch.cdrs.length === 0) this.pushCdr(ch, ch.createdAt, '');
     const now = this.now();
     for (const r of ch.cdrs) {
@@ -480,7 +481,7 @@ export class Pbx {
     if (ch.hungUp) return;
     ch.cause = cause;
     if (techCause !== undefined) ch.techCause = techCause;
-    if (ch.bridge) this.dissolve(ch.bridge);
+    if (ch.bridge) this.dissolve(ch.bridge, ch);
     this.stopRecording(ch);
     ch.markHungUp();
     this.postCdrs(ch);
@@ -498,11 +499,18 @@ export class Pbx {
     }
   }
 
-  /** A hangup asked for from outside the channel's own dialplan (AMI Hangup, a phone's BYE). */
+  /**
+   * A hangup asked for from outside (AMI Hangup, a phone's BYE). A channel running dialplan leaves its
+   * bridge and lets the application clean up first (Queue writes QueueCallerAbandon before the Hangup).
+   */
   softHangup(ch: Channel, cause = 16, event: 'SoftHangupRequest' | 'HangupRequest' = 'SoftHangupRequest'): void {
-    if (ch.hungUp) return;
+    if (ch.gone) return;
     this.emit(event, 'call,all', [...ch.snapshot(), ['Cause', String(cause)]]);
-    this.hangup(ch, cause);
+    if (!ch.running) return this.hangup(ch, cause);
+    ch.cause = cause;
+    ch.hangupRequested = true;
+    if (ch.bridge) this.dissolve(ch.bridge, ch);
+    ch.interrupt();
   }
 
   /** Resolves once every channel of a call (same Linkedid) has hung up. */
@@ -557,9 +565,9 @@ export class Pbx {
     return b;
   }
 
-  /** Every channel leaves and the bridge is destroyed; whoever waited on it carries on. */
-  dissolve(b: Bridge): void {
-    const members = [...b.channels];
+  /** Every channel leaves (`first`, the one ending it, before the others) and the bridge is destroyed. */
+  dissolve(b: Bridge, first?: Channel): void {
+    const members = first ? [first, ...b.channels.filter((c) => c !== first)] : [...b.channels];
     for (const ch of members) {
       b.channels.splice(b.channels.indexOf(ch), 1);
       ch.bridge = undefined;

@@ -72,7 +72,7 @@ export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS
   };
   const deadline = joinedAt + timeoutS * 1000;
 
-  while (!caller.hungUp && pbx.now() < deadline) {
+  while (!caller.gone && pbx.now() < deadline) {
     const members = pick(pbx, q);
     if (members.length === 0) {
       await pbx.sleep(caller, Math.min(q.cfg.retry * 1000, Math.max(0, deadline - pbx.now())));
@@ -84,6 +84,7 @@ export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS
       if (!leg) continue;
       pbx.setConnected(leg.ch, caller.callerNum, caller.callerName);
       const rec = pbx.cdrDial(caller, leg.ch.name, 'Queue', `${name},t,,,${timeoutS}`);
+      rec.disposition = 'NO ANSWER';
       const a: Attempt = { member, leg, startedAt: pbx.now(), rec, outcome: Promise.resolve('CHANUNAVAIL') };
       agentEvent(pbx, 'AgentCalled', caller, a, []);
       dialEvent(pbx, 'DialBegin', caller, leg, [['DialString', leg.dialString]]);
@@ -99,17 +100,17 @@ export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS
     // Nobody answered this round (or the caller hung up).
     for (const a of attempts) {
       const status = await a.outcome;
-      if (!caller.hungUp && status === 'NOANSWER')
+      if (!caller.gone && status === 'NOANSWER')
         agentEvent(pbx, 'AgentRingNoAnswer', caller, a, [['RingTime', String(Math.round(pbx.now() - a.startedAt))]]);
-      dialEvent(pbx, 'DialEnd', caller, a.leg, [['DialStatus', caller.hungUp ? 'CANCEL' : status]]);
+      dialEvent(pbx, 'DialEnd', caller, a.leg, [['DialStatus', caller.gone ? 'CANCEL' : status]]);
       dropLeg(pbx, a.leg, status);
       pbx.cdrDialEnd(caller, a.rec, 'NO ANSWER', false);
     }
-    if (caller.hungUp) break;
+    if (caller.gone) break;
     await pbx.sleep(caller, q.cfg.retry * 1000);
   }
 
-  if (caller.hungUp) {
+  if (caller.gone) {
     pbx.emit('MusicOnHoldStop', 'call,all', caller.snapshot());
     const pos = leave();
     q.abandoned++;
@@ -186,7 +187,7 @@ async function connect(
   const bridge = pbx.bridge(caller, agent);
   let reason = 'caller';
   agent.onHangup(() => {
-    if (!caller.hungUp) reason = 'agent';
+    if (!caller.gone) reason = 'agent';
   });
   await pbx.bridgeEnded(bridge);
   const talkMs = pbx.now() - connectedAt;

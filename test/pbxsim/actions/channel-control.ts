@@ -6,7 +6,7 @@ export function redirect(pbx: Pbx, name: string, context: string | undefined, ex
   const ch = pbx.channels.get(name);
   if (!ch) return false;
   ch.redirect = { context: context ?? ch.context, exten };
-  if (ch.bridge) pbx.dissolve(ch.bridge);
+  if (ch.bridge) pbx.dissolve(ch.bridge, ch);
   ch.interrupt();
   return true;
 }

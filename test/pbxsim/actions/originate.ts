@@ -35,6 +35,8 @@ export async function originate(pbx: Pbx, o: OriginateRequest, onAnswer?: (ch: C
   const leg = requestLeg(pbx, o.channel, { context: o.context ?? INTERNAL, exten: 's' });
   if (!leg) return { reason: 0 };
   const ch = leg.ch;
+  // An originated channel is the calling party of its own CDR.
+  ch.postsCdr = true;
   ch.app = 'AppDial2';
   ch.appData = '(Outgoing Line)';
   for (const [k, v] of o.variables) ch.vars.set(k, v);
