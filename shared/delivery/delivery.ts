@@ -3,7 +3,7 @@ import { systemClock, type Clock } from './clock.ts';
 import { isReplayable, type Queue, type QueueEntry, type ReplayableQueue } from './queue.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import { retryDelayMs } from './retry-schedule.ts';
-import { WebhookSigner, webhookId } from './signature.ts';
+import { WebhookSigner, webhookId, webhookSecretBytes } from './signature.ts';
 
 export interface DeliveryOptions {
   queue: Queue;
@@ -94,7 +94,7 @@ export class Delivery {
     this.queue = opts.queue;
     this.mac = opts.mac;
     this.url = opts.url;
-    this.secret = opts.secret;
+    this.secret = checkedSecret(opts.secret);
     this.clock = opts.clock ?? systemClock;
     this.fetch = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.random = opts.random ?? Math.random;
@@ -131,7 +131,7 @@ export class Delivery {
   }
 
   setSecret(secret: string | null): void {
-    this.secret = secret;
+    this.secret = checkedSecret(secret);
     this.signer = null;
   }
 
@@ -336,6 +336,12 @@ export class Delivery {
       this.inflight = null;
     }
   }
+}
+
+/** A secret that cannot sign fails here, at configuration, not as a retry loop later. */
+function checkedSecret(secret: string | null): string | null {
+  if (secret !== null) webhookSecretBytes(secret);
+  return secret;
 }
 
 function describe(err: unknown): string {

@@ -25,7 +25,7 @@ export interface Queue {
   peek(n: number): Promise<readonly QueueEntry[]>;
   /** Every entry with seq <= uptoSeq is done and may be forgotten. */
   ack(uptoSeq: number): Promise<void>;
-  /** Sets the entry aside (kept, listable) and takes it out of the waiting line. */
+  /** Sets the head entry aside (kept, listable) and takes it out of the waiting line. */
   deadLetter(entry: QueueEntry, reason: string): Promise<void>;
   /** Entries waiting. */
   depth(): Promise<number>;
