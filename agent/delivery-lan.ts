@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../shared/delivery/clock.ts';
 import { Delivery } from '../shared/delivery/delivery.ts';
+import { webkeyDigests } from './auth/webkey.ts';
 import type { Outbox } from './outbox/outbox.ts';
 
 export interface LanDeliveryOptions {
@@ -40,7 +40,8 @@ export function startLanDelivery(opts: LanDeliveryOptions): LanDelivery {
     fetch: opts.fetch,
     types: opts.types,
     log: opts.log,
-    extraHeaders: webkey ? (now) => ({ authorization: webkeyAuthorization(webkey, now, timeZone) }) : undefined,
+    // The box's today (the middle of yesterday, today, tomorrow), as its own pushes were authorised.
+    extraHeaders: webkey ? (now) => ({ authorization: webkeyDigests(webkey, now, timeZone)[1]! }) : undefined,
   });
   const unsubscribe = opts.outbox.onAppend(() => delivery.kick());
   delivery.kick();
@@ -51,15 +52,4 @@ export function startLanDelivery(opts: LanDeliveryOptions): LanDelivery {
       await delivery.close();
     },
   };
-}
-
-/** `md5(WEBKEY + 'YYYY-MM-DD')` in hex, the date being the box's own (SPEC "Authentication"). */
-export function webkeyAuthorization(webkey: string, nowMs: number, timeZone: string): string {
-  return createHash('md5').update(webkey + calendarDate(nowMs, timeZone)).digest('hex');
-}
-
-function calendarDate(nowMs: number, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(nowMs);
-  const part = (type: string) => parts.find((p) => p.type === type)!.value;
-  return `${part('year')}-${part('month')}-${part('day')}`;
 }
