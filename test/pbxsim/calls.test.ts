@@ -1,0 +1,247 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AmiMessage } from '../../agent/ami/message.ts';
+import { AmiParser } from '../../agent/ami/parser.ts';
+import { loadTranscript, type Driver } from '../support/transcript.ts';
+import { AmiTestClient } from './ami-test-client.ts';
+import { startPbxSim, type PbxSim } from './index.ts';
+
+/** The recorded events of a transcript, in order. */
+function recordedEvents(driver: Driver, name: string): AmiMessage[] {
+  return new AmiParser({ expectBanner: true })
+    .push(loadTranscript(driver, name).server)
+    .flatMap((f) => (f.kind === 'message' && f.message.event ? [f.message] : []));
+}
+
+const keys = (m: AmiMessage) => [...m.entries()].map(([k]) => k);
+
+/**
+ * Call-flow events whose order within one call is stable. Device and extension state interleave
+ * freely, and so does Cdr (chan_sip/32 posts it after BridgeDestroy, pjsip/32 between the BridgeLeaves).
+ */
+const FLOW = new Set([
+  'Newchannel',
+  'NewCallerid',
+  'DialBegin',
+  'DialState',
+  'DialEnd',
+  'OriginateResponse',
+  'BridgeCreate',
+  'BridgeEnter',
+  'MixMonitorStart',
+  'MixMonitorStop',
+  'BridgeLeave',
+  'BridgeDestroy',
+  'Hangup',
+]);
+
+const QUEUE_EVENTS = new Set(['QueueCallerJoin', 'AgentCalled', 'AgentConnect', 'AgentComplete', 'AgentRingNoAnswer', 'QueueCallerAbandon', 'QueueCallerLeave']);
+
+for (const [driver, fixtures] of [
+  ['sip', 'chan_sip'],
+  ['pjsip', 'pjsip'],
+] as const) {
+  describe(`calls on a ${driver} box`, () => {
+    let sim: PbxSim;
+    let client: AmiTestClient;
+    const tech = driver === 'sip' ? 'SIP' : 'PJSIP';
+
+    beforeAll(async () => {
+      sim = await startPbxSim({ driver, timeScale: 0.02 });
+    });
+    afterAll(() => sim.close());
+    afterEach(async () => {
+      await client?.close();
+      sim.reset();
+    });
+
+    async function connect(): Promise<AmiTestClient> {
+      client = await AmiTestClient.open(sim.port);
+      const r = await client.login('coocenter', 'coocenter');
+      expect(r.get('Response')).toBe('Success');
+      return client;
+    }
+
+    const events = (c: AmiTestClient, from = 0) => c.messages.slice(from).filter((m) => m.event !== undefined);
+    const extStatuses = (c: AmiTestClient, ext: string) =>
+      events(c)
+        .filter((m) => m.event === 'ExtensionStatus' && m.get('Exten') === ext && !m.actionId)
+        .map((m) => m.get('Status'));
+
+    it('click-to-call rings the source, then dials the destination, as transcript 32 shows', async () => {
+      const c = await connect();
+      await c.action({ Action: 'Originate', Channel: `${tech}/805`, Context: 'internal', Exten: '802', Priority: '1', CallerID: '"Click 802" <802>', Timeout: '20000', Async: 'true' });
+      await c.until(() => events(c).filter((m) => m.event === 'BridgeEnter').length === 2, 'both legs bridged');
+      const src = (await c.event('OriginateResponse')).get('Channel') as string;
+      expect(src).toMatch(new RegExp(`^${tech}/805-[0-9a-f]{8}$`));
+      await c.action({ Action: 'MixMonitor', Channel: src, File: 'call.wav', Options: 'b' });
+      await c.action({ Action: 'StopMixMonitor', Channel: src });
+      const hangup = await c.action({ Action: 'Hangup', Channel: src });
+      expect(hangup.response.get('Message')).toBe('Channel Hungup');
+      await c.until(() => events(c).filter((m) => m.event === 'Hangup').length === 2, 'both legs hung up');
+      await c.until(() => extStatuses(c, '802').at(-1) === '0', '802 idle again');
+
+      const recorded = recordedEvents(fixtures, '32_click_to_call_mixmonitor.txt').filter((m) => FLOW.has(m.event as string));
+      const got = events(c).filter((m) => FLOW.has(m.event as string));
+      expect(got.map((m) => m.event)).toEqual(recorded.map((m) => m.event));
+      // Same headers in the same order, event by event (the originate leg's DialBegin has only Dest*).
+      for (const [i, m] of got.entries()) expect(keys(m), `${m.event} #${i}`).toEqual(keys(recorded[i] as AmiMessage));
+
+      const [dial1, dial2] = got.filter((m) => m.event === 'DialBegin') as [AmiMessage, AmiMessage];
+      expect(dial1.has('Channel')).toBe(false);
+      expect(dial1.get('DestChannel')).toBe(src);
+      expect(dial1.get('DestCallerIDNum')).toBe('802');
+      expect(dial1.get('DialString')).toBe('805');
+      expect(dial2.get('Channel')).toBe(src);
+      expect(dial2.get('DestChannel')).toMatch(new RegExp(`^${tech}/802-`));
+      expect(dial2.get('DestConnectedLineName')).toBe('Click 802');
+      expect(dial2.get('DestLinkedid')).toBe(dial1.get('DestUniqueid'));
+      const resp = got.find((m) => m.event === 'OriginateResponse') as AmiMessage;
+      expect([resp.get('Response'), resp.get('Reason'), resp.actionId]).toEqual(['Success', '4', 't-2']);
+      const cdrs = events(c).filter((m) => m.event === 'Cdr');
+      expect(cdrs.length).toBe(1);
+      const cdr = cdrs[0] as AmiMessage;
+      expect(keys(cdr)).toEqual(keys(recordedEvents(fixtures, '32_click_to_call_mixmonitor.txt').find((m) => m.event === 'Cdr') as AmiMessage));
+      expect(cdr.get('Source')).toBe('802');
+      expect(cdr.get('Destination')).toBe('802');
+      expect(cdr.get('LastApplication')).toBe('Dial');
+      expect(cdr.get('LastData')).toBe(`${tech}/802,15`);
+      expect(cdr.get('Disposition')).toBe('ANSWERED');
+      expect(cdr.get('UniqueID')).toBe(dial1.get('DestUniqueid'));
+      // 805 answers after 0.5 s and 802 after 1 s more: the record spans at least 1.5 simulated seconds.
+      expect(Number(cdr.get('Duration'))).toBeGreaterThanOrEqual(2);
+      expect(extStatuses(c, '805')).toEqual(['8', '1', '0']);
+      expect(extStatuses(c, '802')).toEqual(['8', '1', '0']);
+    });
+
+    it('a queue call answered by a member gives the queue events of transcript 24, with simulated durations', async () => {
+      const c = await connect();
+      const call = sim.queueCall({ from: '806', queue: '630', talkMs: 3000, hangupBy: 'callee' });
+      await call.done;
+      await c.until(() => events(c).some((m) => m.event === 'Hangup' && m.get('Uniqueid') === call.uniqueid), 'caller hung up');
+      const recorded = recordedEvents(fixtures, '24_queue_answered.txt').filter((m) => QUEUE_EVENTS.has(m.event as string));
+      const got = events(c).filter((m) => QUEUE_EVENTS.has(m.event as string));
+      expect(got.map((m) => m.event)).toEqual(recorded.map((m) => m.event));
+      for (const [i, m] of got.entries()) expect(keys(m), `${m.event} #${i}`).toEqual(keys(recorded[i] as AmiMessage));
+      const connect_ = got.find((m) => m.event === 'AgentConnect') as AmiMessage;
+      expect(connect_.get('Interface')).toBe(`${tech}/800`);
+      expect(connect_.get('MemberName')).toBe('Agent 800');
+      // 800 rings 1.5 s before it answers; 801 would take 3 s and loses.
+      expect(connect_.get('RingTime')).toBe('2');
+      expect(connect_.get('HoldTime')).toBe('2');
+      const complete = got.find((m) => m.event === 'AgentComplete') as AmiMessage;
+      expect([complete.get('TalkTime'), complete.get('Reason')]).toEqual(['3', 'agent']);
+      const cdrs = events(c).filter((m) => m.event === 'Cdr' && m.get('UniqueID') === call.uniqueid);
+      expect(cdrs.map((m) => [m.get('LastApplication'), m.get('Disposition')]).sort()).toEqual([
+        ['Queue', 'ANSWERED'],
+        ['Queue', 'NO ANSWER'],
+      ]);
+      const answered = cdrs.find((m) => m.get('Disposition') === 'ANSWERED') as AmiMessage;
+      expect(answered.get('DestinationChannel')).toBe(connect_.get('DestChannel'));
+      expect(Number(answered.get('Duration'))).toBe(5);
+      const status = await c.action({ Action: 'QueueStatus', Queue: '630' });
+      const params = status.events.find((m) => m.event === 'QueueParams') as AmiMessage;
+      expect([params.get('Completed'), params.get('TalkTime'), params.get('Holdtime')]).toEqual(['1', '3', '2']);
+    });
+
+    it('a caller who gives up on queue 631 is abandoned after the member rang out, as transcript 25 shows', async () => {
+      const c = await connect();
+      sim.setPhone('802', { answerAfterMs: null });
+      const call = sim.queueCall({ from: '806', queue: '631', hangupAfterMs: 14_000 });
+      await c.event('DialState', { Channel: call.channel });
+      const waiting = await c.action({ Action: 'QueueStatus', Queue: '631' });
+      const entry = waiting.events.find((m) => m.event === 'QueueEntry') as AmiMessage;
+      expect([entry.get('Channel'), entry.get('Position'), keys(entry).at(-1)]).toEqual([call.channel, '1', 'ActionID']);
+      await call.done;
+      await c.until(() => events(c).some((m) => m.event === 'Hangup' && m.get('Uniqueid') === call.uniqueid), 'caller hung up');
+      const got = events(c).filter((m) => QUEUE_EVENTS.has(m.event as string));
+      const recorded = recordedEvents(fixtures, '25_queue_abandoned.txt').filter((m) => QUEUE_EVENTS.has(m.event as string));
+      expect(got.map((m) => m.event)).toEqual(recorded.map((m) => m.event));
+      for (const [i, m] of got.entries()) expect(keys(m), `${m.event} #${i}`).toEqual(keys(recorded[i] as AmiMessage));
+      const noAnswer = got.find((m) => m.event === 'AgentRingNoAnswer') as AmiMessage;
+      expect(noAnswer.get('Interface')).toBe('Local/802@agents/n');
+      expect(noAnswer.get('DestChannel')).toMatch(/^Local\/802@agents-[0-9a-f]{8};1$/);
+      // RingTime is in milliseconds: the member timeout of 10 s.
+      expect(Number(noAnswer.get('RingTime'))).toBeGreaterThanOrEqual(10_000);
+      expect(Number(noAnswer.get('RingTime'))).toBeLessThan(11_000);
+      const abandon = got.find((m) => m.event === 'QueueCallerAbandon') as AmiMessage;
+      expect([abandon.get('Position'), abandon.get('OriginalPosition'), abandon.get('HoldTime')]).toEqual(['1', '1', '14']);
+      const cdrs = events(c).filter((m) => m.event === 'Cdr' && m.get('UniqueID') === call.uniqueid);
+      expect(cdrs.length).toBe(2);
+      expect(cdrs.every((m) => m.get('Disposition') === 'NO ANSWER')).toBe(true);
+    });
+
+    it('a member put on hold and taken off shows Hold/Unhold and the hint goes 16 and back to 1', async () => {
+      const c = await connect();
+      const call = sim.inboundCall({ from: '801', to: '802', talkMs: 60_000 });
+      await c.until(() => events(c).filter((m) => m.event === 'BridgeEnter').length === 2, 'bridged');
+      sim.hold('802', true);
+      const held = await c.event('Hold');
+      expect(held.get('Channel')).toMatch(new RegExp(`^${tech}/802-`));
+      await c.until(() => extStatuses(c, '802').at(-1) === '16', '802 on hold');
+      sim.hold('802', false);
+      await c.event('Unhold');
+      await c.until(() => extStatuses(c, '802').at(-1) === '1', '802 in use again');
+      await c.action({ Action: 'Hangup', Channel: `/^${tech}\\/801-.*$/` });
+      await call.done;
+      await c.until(() => extStatuses(c, '802').at(-1) === '0', '802 idle');
+      const hangups = events(c).filter((m) => m.event === 'Hangup');
+      expect(hangups.map((m) => m.get('Channel')?.slice(0, tech.length + 4)).sort()).toEqual([`${tech}/801`, `${tech}/802`]);
+    });
+
+    it('a phone registering and unregistering raises the driver’s peer events and extension state', async () => {
+      const c = await connect();
+      sim.register('807', true);
+      await c.until(() => extStatuses(c, '807').at(-1) === '0', '807 idle');
+      sim.register('807', false);
+      await c.until(() => extStatuses(c, '807').at(-1) === '4', '807 unavailable');
+      const peer = events(c).filter((m) => m.event === 'PeerStatus');
+      expect(peer.every((m) => m.get('Peer') === `${tech}/807` && m.get('ChannelType') === tech)).toBe(true);
+      if (driver === 'sip') {
+        expect(peer.map((m) => m.get('PeerStatus'))).toEqual(['Registered', 'Reachable', 'Unregistered']);
+        expect(peer[2]?.get('Cause')).toBe('Expired');
+      } else {
+        expect(peer.map((m) => m.get('PeerStatus'))).toEqual(['Reachable', 'Unreachable']);
+        expect(events(c).filter((m) => m.event === 'ContactStatus').map((m) => m.get('ContactStatus'))).toEqual(['NonQualified', 'Reachable', 'Removed']);
+      }
+    });
+
+    it('a blind transfer by Redirect hangs up the other leg and the caller talks to the new party (transcript 13)', async () => {
+      const c = await connect();
+      const call = sim.inboundCall({ from: '801', to: '802' });
+      await c.until(() => events(c).filter((m) => m.event === 'BridgeEnter').length === 2, 'bridged');
+      const r = await c.action({ Action: 'Redirect', Channel: call.channel, Context: 'internal', Exten: '806', Priority: '1' });
+      expect(r.response.get('Message')).toBe('Redirect successful');
+      const gone = await c.event('Hangup');
+      expect(gone.get('Channel')).toMatch(new RegExp(`^${tech}/802-`));
+      await c.until(() => events(c).filter((m) => m.event === 'BridgeEnter').length === 4, 'bridged with 806');
+      const dial = events(c).filter((m) => m.event === 'DialBegin').at(-1) as AmiMessage;
+      expect([dial.get('Channel'), dial.get('DialString')]).toEqual([call.channel, '806']);
+      await c.action({ Action: 'Hangup', Channel: call.channel });
+      await call.done;
+    });
+
+    it('originate failures report the recorded Reason codes', async () => {
+      const c = await connect();
+      const reasons: Record<string, string | undefined> = {};
+      for (const [target, extra] of [
+        [`${tech}/807`, {}],
+        [`${tech}/803`, {}],
+        [`${tech}/804`, { Timeout: '5000' }],
+        ['Local/nosuch@internal', {}],
+        ['FOO/1', {}],
+      ] as const) {
+        const from = c.messages.length;
+        const r = await c.action({ Action: 'Originate', Channel: target, Context: 'test', Exten: 'answer', Priority: '1', Async: 'true', ...extra });
+        const ev = await c.event('OriginateResponse', { ActionID: r.response.actionId as string }, from);
+        expect(ev.get('Response')).toBe('Failure');
+        expect(ev.get('Channel')).toBe(target);
+        reasons[target] = ev.get('Reason');
+      }
+      expect(Object.values(reasons)).toEqual(['0', '5', '3', '0', '0']);
+      const missing = await c.action({ Action: 'Originate', Channel: `${tech}/805`, Context: 'internal', Exten: '12345', Priority: '1', Async: 'true' });
+      expect(missing.response.get('Message')).toBe('Extension does not exist.');
+      const sync = await c.action({ Action: 'Originate', Channel: `${tech}/808`, Context: 'test', Exten: 'answer', Priority: '1' });
+      expect([sync.response.get('Response'), sync.response.get('Message')]).toEqual(['Error', 'Originate failed']);
+    });
+  });
+}
