@@ -1,0 +1,153 @@
+import { readFile } from 'node:fs/promises';
+import type { AmiMessage } from '../ami/message.ts';
+import type { AmiRunner } from '../ami/types.ts';
+import type { Timers } from '../ami/client.ts';
+import { writeFileAtomic } from '../outbox/atomic-file.ts';
+import { eventTimeMs } from './time.ts';
+
+/** The pause reason that marks a wrap-up pause; only pauses with it are lifted automatically. */
+export const WRAPUP_REASON = 'wrapup';
+
+export interface WrapupEntry {
+  callId: string;
+  /** The member's queue interface (SIP/800, Local/802@agents/n). */
+  interface: string;
+  /** When the call ended and when the wrap-up ends by itself (epoch ms). */
+  endedAt: number;
+  deadline: number;
+  /** The pause was sent to Asterisk (else it is retried). */
+  paused: boolean;
+}
+
+export interface WrapupOptions {
+  ami: AmiRunner;
+  seconds: number;
+  timers: Timers;
+  /** JSON file the open wrap-ups live in, so a restart finishes or ends them. */
+  file: string;
+  /** A wrap-up ended (by itself or by hand): the held cc_cdr goes out with this pauseTime. */
+  onDone(callId: string, pauseSeconds: number): void;
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+/**
+ * 后处理 (SPEC "Wrap-up"): after an answered queue call the member is paused in all its queues with
+ * reason `wrapup` for at most `seconds`, then unpaused, unless it was unpaused (or paused for another
+ * reason) by hand first. The automatic unpause only touches queues where the member is still paused
+ * for `wrapup`, so a supervisor's or the agent's own pause is never undone.
+ */
+export class Wrapup {
+  private entries = new Map<string, WrapupEntry>();
+  private timers = new Map<string, unknown>();
+  private saving: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly opts: WrapupOptions) {}
+
+  static async open(opts: WrapupOptions): Promise<Wrapup> {
+    const w = new Wrapup(opts);
+    try {
+      for (const e of JSON.parse(await readFile(opts.file, 'utf8')) as WrapupEntry[]) w.entries.set(e.interface, e);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') opts.log?.({ level: 'warn', msg: 'wrap-up state unreadable; starting empty', error: (e as Error).message });
+    }
+    for (const e of w.entries.values()) w.schedule(e);
+    return w;
+  }
+
+  get open(): readonly WrapupEntry[] {
+    return [...this.entries.values()];
+  }
+
+  /** An answered call ended: pause the member everywhere with reason wrapup. */
+  async begin(callId: string, iface: string, endedAt: number): Promise<void> {
+    if ([...this.entries.values()].some((e) => e.callId === callId)) return;
+    const previous = this.entries.get(iface);
+    // A second call ended before the first wrap-up did: the first one ends now.
+    if (previous) this.finish(previous, endedAt);
+    const entry: WrapupEntry = { callId, interface: iface, endedAt, deadline: endedAt + this.opts.seconds * 1000, paused: false };
+    this.entries.set(iface, entry);
+    await this.save();
+    await this.pause(entry);
+    this.schedule(entry);
+  }
+
+  /** Every AMI event: a member unpaused, or paused for another reason, ends its wrap-up early. */
+  onEvent(ami: AmiMessage, receivedAt: number): void {
+    if (ami.event !== 'QueueMemberPause') return;
+    const entry = this.entries.get(ami.get('Interface') ?? '');
+    if (!entry || !entry.paused) return;
+    if (ami.get('Paused') === '1' && ami.get('PausedReason') === WRAPUP_REASON) return;
+    this.finish(entry, eventTimeMs(ami, receivedAt));
+  }
+
+  /** After every AMI login: retry pauses and unpauses that could not be sent while it was down. */
+  resume(): void {
+    for (const e of this.entries.values()) {
+      if (!e.paused) void this.pause(e);
+      if (this.opts.timers.now() >= e.deadline) this.schedule(e);
+    }
+  }
+
+  close(): void {
+    for (const t of this.timers.values()) this.opts.timers.clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private async pause(entry: WrapupEntry): Promise<void> {
+    try {
+      // No Queue header: Asterisk pauses the interface in every queue it is a member of.
+      await this.opts.ami.action({ Action: 'QueuePause', Interface: entry.interface, Paused: 'true', Reason: WRAPUP_REASON });
+      entry.paused = true;
+      await this.save();
+    } catch (e) {
+      this.opts.log?.({ level: 'warn', msg: 'wrap-up pause not sent; retried when AMI is back', interface: entry.interface, error: (e as Error).message });
+    }
+  }
+
+  private schedule(entry: WrapupEntry): void {
+    const old = this.timers.get(entry.callId);
+    if (old !== undefined) this.opts.timers.clearTimeout(old);
+    const wait = Math.max(0, entry.deadline - this.opts.timers.now());
+    this.timers.set(
+      entry.callId,
+      this.opts.timers.setTimeout(() => void this.expire(entry), wait),
+    );
+  }
+
+  private async expire(entry: WrapupEntry): Promise<void> {
+    this.timers.delete(entry.callId);
+    if (this.entries.get(entry.interface) !== entry) return;
+    try {
+      const status = await this.opts.ami.action({ Action: 'QueueStatus', Member: entry.interface });
+      for (const m of status.events) {
+        if (m.event !== 'QueueMember' || m.get('Location') !== entry.interface) continue;
+        if (m.get('Paused') !== '1' || m.get('PausedReason') !== WRAPUP_REASON) continue;
+        await this.opts.ami.action({ Action: 'QueuePause', Queue: m.get('Queue'), Interface: entry.interface, Paused: 'false' });
+      }
+    } catch (e) {
+      // AMI down at the deadline: try again shortly; the member must not stay paused.
+      this.opts.log?.({ level: 'warn', msg: 'wrap-up unpause failed; retrying', interface: entry.interface, error: (e as Error).message });
+      this.timers.set(entry.callId, this.opts.timers.setTimeout(() => void this.expire(entry), 2000));
+      return;
+    }
+    this.finish(entry, Math.min(this.opts.timers.now(), entry.deadline));
+  }
+
+  private finish(entry: WrapupEntry, idleAt: number): void {
+    if (this.entries.get(entry.interface) !== entry) return;
+    this.entries.delete(entry.interface);
+    const t = this.timers.get(entry.callId);
+    if (t !== undefined) this.opts.timers.clearTimeout(t);
+    this.timers.delete(entry.callId);
+    void this.save();
+    this.opts.onDone(entry.callId, Math.max(0, Math.min(this.opts.seconds, (idleAt - entry.endedAt) / 1000)));
+  }
+
+  private save(): Promise<void> {
+    const data = JSON.stringify([...this.entries.values()]);
+    this.saving = this.saving.then(() => writeFileAtomic(this.opts.file, data)).catch((e: Error) => {
+      this.opts.log?.({ level: 'error', msg: 'wrap-up state not saved', error: e.message });
+    });
+    return this.saving;
+  }
+}
