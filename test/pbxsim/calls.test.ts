@@ -220,6 +220,23 @@ for (const [driver, fixtures] of [
       await call.done;
     });
 
+    it('a supervisor spies on a call with ChanSpy(…,qE) and the spy ends with the call (transcript 14)', async () => {
+      const c = await connect();
+      const call = sim.inboundCall({ from: '801', to: '802' });
+      await c.until(() => events(c).filter((m) => m.event === 'BridgeEnter').length === 2, 'bridged');
+      const spy = await c.action({ Action: 'Originate', Channel: `${tech}/805`, Application: 'ChanSpy', Data: `${tech}/802,qE`, CallerID: '"Supervisor" <805>', Async: 'true' });
+      const resp = await c.event('OriginateResponse', { ActionID: spy.response.actionId as string });
+      const recorded = recordedEvents(fixtures, '14_originate_chanspy.txt');
+      expect(keys(resp)).toEqual(keys(recorded.find((m) => m.event === 'OriginateResponse') as AmiMessage));
+      const start = await c.event('ChanSpyStart');
+      expect(keys(start)).toEqual(keys(recorded.find((m) => m.event === 'ChanSpyStart') as AmiMessage));
+      expect([start.get('SpyerChannel'), start.get('SpyeeChannel')?.startsWith(`${tech}/802-`)]).toEqual([resp.get('Channel'), true]);
+      await c.action({ Action: 'Hangup', Channel: call.channel });
+      await c.event('ChanSpyStop');
+      await c.event('Hangup', { Channel: resp.get('Channel') as string });
+      await call.done;
+    });
+
     it('originate failures report the recorded Reason codes', async () => {
       const c = await connect();
       const reasons: Record<string, string | undefined> = {};

@@ -278,11 +278,17 @@ async function application(pbx: Pbx, ch: Channel, app: string, data: string): Pr
   }
 }
 
-/** ChanSpy(SIP/802,qE): spies on the first channel of that device; with E it ends when the spyee does. */
+/**
+ * ChanSpy(prefix,options): spies on a channel whose name starts with prefix, as app_chanspy matches
+ * (so `SIP/806` also matches `SIP/8060-...`; `SIP/806-` does not). With E it ends when that spyee
+ * hangs up, with S when no channel matches; otherwise it keeps looking, as Asterisk does.
+ */
 async function chanSpy(pbx: Pbx, ch: Channel, data: string): Promise<void> {
-  const prefix = (data.split(',')[0] ?? '').trim();
+  const [rawPrefix = '', options = ''] = data.split(',');
+  const prefix = rawPrefix.trim();
   for (;;) {
-    const spyee = [...pbx.channels.values()].find((c) => c !== ch && (prefix === '' || c.name.startsWith(`${prefix}-`)));
+    const spyee = [...pbx.channels.values()].find((c) => c !== ch && !c.gone && c.name.startsWith(prefix));
+    if (!spyee && options.includes('S')) return;
     if (spyee) {
       pbx.emit('ChanSpyStart', 'call,all', [...ch.snapshot('Spyer'), ...spyee.snapshot('Spyee')]);
       await new Promise<void>((resolve) => {
@@ -294,7 +300,8 @@ async function chanSpy(pbx: Pbx, ch: Channel, data: string): Promise<void> {
       });
       pbx.emit('ChanSpyStop', 'call,all', [...ch.snapshot('Spyer'), ...spyee.snapshot('Spyee')]);
       gate(ch);
-      return;
+      if (options.includes('E')) return;
+      continue;
     }
     await wait(pbx, ch, 1000);
   }

@@ -522,20 +522,23 @@ export class Pbx {
 
   // ---- recordings ----
 
-  private readonly recording = new Map<Channel, { file: string; startedAt: number }>();
+  /** Running MixMonitors per channel (a channel may have several). */
+  private readonly recording = new Map<Channel, { file: string; startedAt: number }[]>();
 
   startRecording(ch: Channel, file: string): void {
-    this.recording.set(ch, { file, startedAt: this.now() });
+    const list = this.recording.get(ch) ?? [];
+    list.push({ file, startedAt: this.now() });
+    this.recording.set(ch, list);
     this.emit('MixMonitorStart', 'call,all', ch.snapshot());
   }
 
-  /** Ends a MixMonitor and writes its file: a WAV of silence as long as the recording (simulated time). */
+  /** Ends a channel's MixMonitors and writes each file: WAV silence as long as the recording (simulated). */
   stopRecording(ch: Channel): void {
-    const rec = this.recording.get(ch);
-    if (!rec) return;
+    const list = this.recording.get(ch);
+    if (!list) return;
     this.recording.delete(ch);
     this.emit('MixMonitorStop', 'call,all', ch.snapshot());
-    this.options.writeRecording?.(rec.file, silentWav(Math.min(this.now() - rec.startedAt, 60_000)));
+    for (const rec of list) this.options.writeRecording?.(rec.file, silentWav(Math.min(this.now() - rec.startedAt, 60_000)));
   }
 
   // ---- bridges ----

@@ -150,6 +150,35 @@ describe('AMI sessions', () => {
   });
 });
 
+describe('recordings', () => {
+  it('MixMonitor writes a WAV below the recordings folder, and never outside it', async () => {
+    const { mkdtempSync, readFileSync, existsSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'pbxsim-rec-'));
+    const sim = await startPbxSim({ timeScale: 0.02, recordingsDir: dir });
+    const c = await AmiTestClient.open(sim.port);
+    try {
+      await c.login('coocenter', 'coocenter');
+      const call = sim.inboundCall({ from: '801', to: '802' });
+      await c.until(() => c.messages.filter((m) => m.event === 'BridgeEnter').length === 2, 'bridged');
+      await c.action({ Action: 'MixMonitor', Channel: call.channel, File: '2026/11/call-1.wav' });
+      await c.action({ Action: 'MixMonitor', Channel: call.channel, File: '../escape.wav' });
+      await c.action({ Action: 'StopMixMonitor', Channel: call.channel });
+      await c.action({ Action: 'Hangup', Channel: call.channel });
+      await call.done;
+      const wav = readFileSync(join(dir, '2026/11/call-1.wav'));
+      expect(wav.subarray(0, 4).toString('latin1')).toBe('RIFF');
+      expect(wav.length).toBeGreaterThan(44);
+      expect(existsSync(join(dir, '../escape.wav'))).toBe(false);
+    } finally {
+      await c.close();
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('coocenter-pbxsim CLI', () => {
   it('prints one ready line with the port it bound and exits cleanly on SIGTERM', async () => {
     const { spawn } = await import('node:child_process');

@@ -181,7 +181,7 @@ function cliCommand(ctx: ActionContext, command: string): string[] | undefined {
   const db = /^database show(?:\s+(\S+))?$/.exec(command);
   if (db) return databaseShow(pbx.db, db[1]);
   if (command === 'core show version')
-    return [`Asterisk ${'20.20.1'} built by root @ vm on a x86_64 running Linux on ${cdrTime(pbx.startedAt)} UTC`];
+    return [`Asterisk ${VERSION} built by root @ vm on a x86_64 running Linux on ${cdrTime(pbx.startedAt)} UTC`];
   if (command === 'core show channels concise') {
     const rows = [...pbx.channels.values()].map((ch) =>
       [ch.name, ch.context, ch.exten, ch.priority, ch.stateDesc, ch.app, ch.appData, ch.callerNum, '', '', '3', Math.floor((pbx.now() - ch.createdAt) / 1000), ch.bridge?.id ?? '', ch.uniqueid].join('!'),
