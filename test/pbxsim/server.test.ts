@@ -101,7 +101,8 @@ describe('AMI sessions', () => {
     const connect_ = await c.event('AgentConnect');
     expect([connect_.get('CallerIDNum'), connect_.get('CallerIDName'), connect_.get('MemberName')]).toEqual(['13800138000', 'Outside', 'Agent 800']);
     const complete = await c.event('AgentComplete');
-    expect([complete.get('TalkTime'), complete.get('Reason')]).toEqual(['2', 'agent']);
+    expect(complete.get('Reason')).toBe('agent');
+    expect(['2', '3']).toContain(complete.get('TalkTime'));
     const reg = await c.action({ Action: 'SimRegister', Phone: '807', Registered: 'yes' });
     expect(reg.response.get('Response')).toBe('Success');
     await c.event('PeerStatus', { Peer: 'SIP/807', PeerStatus: 'Registered' });
