@@ -1,55 +1,231 @@
 import { serve, type ServerType } from '@hono/node-server';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { systemClock, type Clock } from '../shared/delivery/clock.ts';
+import { ApiError } from '../shared/errors.ts';
 import { AmiClient, systemTimers, type Timers } from './ami/client.ts';
 import { detectDriver } from './ami/driver.ts';
 import { tcpConnect } from './ami/tcp.ts';
 import { AmiDevice } from './ami-device.ts';
+import { boxTimeZone, webkeyDigests } from './auth/webkey.ts';
 import type { AgentConfig } from './config.ts';
+import { startLanDelivery, type LanDelivery } from './delivery-lan.ts';
+import { EventPipeline } from './events/pipeline.ts';
+import { Wrapup } from './events/wrapup.ts';
 import { createLanApp } from './lan-app.ts';
 import type { Log } from './log.ts';
+import { firstNicMac } from './mac.ts';
 import type { ChannelDriver } from './ops/context.ts';
+import { GapLog } from './outbox/gap-log.ts';
+import { Outbox } from './outbox/outbox.ts';
 import { createRecordings } from './recordings.ts';
+import { TunnelClient } from './tunnel/client.ts';
+import type { TunnelConnect } from './tunnel/socket.ts';
+import { wsConnect } from './tunnel/ws-connect.ts';
+import { AGENT_VERSION } from './version.ts';
 
 export interface AgentOptions {
   config: AgentConfig;
   log: Log;
   timers?: Timers;
+  /** Delivery's clock (a scaled one lets fault tests run hours of retries in seconds). */
+  clock?: Clock;
+  fetch?: typeof fetch;
+  tunnelConnect?: TunnelConnect;
   /** Host the LAN API binds to (the box serves its LAN; tests bind 127.0.0.1). */
   host?: string;
   /** Overrides BINDPORT (0 for any free port in tests). */
   port?: number;
-  /** How long start() waits for the first AMI login before giving up with a clear error. */
+  /** How long start waits for the first AMI login; default: for ever (the outbox keeps flowing). */
   amiReadyTimeoutMs?: number;
+  /** The PBX's IANA time zone; default: the process's. */
+  timeZone?: string;
+  /** Called once AMI is logged in and the LAN API listens (the CLI prints the ready line). */
+  onReady?(agent: RunningAgent): void;
 }
 
 export interface RunningAgent {
+  mac: string;
   ami: AmiClient;
   device: AmiDevice;
   driver: ChannelDriver;
+  outbox: Outbox;
+  pipeline: EventPipeline;
+  wrapup: Wrapup | null;
+  tunnel: TunnelClient | null;
+  lanDelivery: LanDelivery | null;
   /** Where the LAN API listens, e.g. http://127.0.0.1:8000/coocenter-api */
   lanUrl: string;
   close(): Promise<void>;
 }
 
+/** How often the agent notes it is alive, so a restart can report the time it could not see AMI. */
+const ALIVE_EVERY_MS = 10_000;
+
 /**
- * Wires the agent: AMI client, channel driver, the device the routes run commands on, and the LAN
- * API on BINDPORT. Returns once AMI is logged in and the API listens.
+ * Wires the agent: the durable outbox and its delivery (to the customer URL in LAN mode, up the
+ * tunnel otherwise) start first, so events spooled by a previous run flow even while Asterisk is
+ * down; then AMI, the channel driver, the event pipeline, wrap-up, and the LAN API on BINDPORT.
  */
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const { config, log } = opts;
   const timers = opts.timers ?? systemTimers;
-  const ami = new AmiClient({
-    connect: tcpConnect(config.ami.host, config.ami.port),
-    username: config.ami.username,
-    secret: config.ami.secret,
-    timers,
-    log: (e) => log({ component: 'ami', ...e }),
-  });
-  ami.start();
-  let server: ServerType | undefined;
+  const clock = opts.clock ?? systemClock;
+  const timeZone = opts.timeZone ?? boxTimeZone();
+  const mac = config.general.mac ?? firstNicMac();
+  if (!mac) throw new Error('no MAC address: set [general] mac in api.conf (this box has no network interface to take it from)');
+  const spool = config.paths.spool;
+  await mkdir(spool, { recursive: true });
+  const cleanup: (() => Promise<void> | void)[] = [];
+  const closeAll = async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  };
+
   try {
-    await ami.waitReady(opts.amiReadyTimeoutMs ?? 30_000);
-    const driver = await detectDriver(ami, config.ami.driver);
+    const outbox = await Outbox.open({ dir: join(spool, 'outbox'), now: timers.now, log: (e) => log({ component: 'outbox', ...e }) });
+    cleanup.push(() => outbox.close());
+    const gaps = await GapLog.open(join(spool, 'gaps.jsonl'));
+    const alivePath = join(spool, 'alive');
+    const lastAlive = Number(await readFile(alivePath, 'utf8').catch(() => '')) || null;
+
+    const ami = new AmiClient({
+      connect: tcpConnect(config.ami.host, config.ami.port),
+      username: config.ami.username,
+      secret: config.ami.secret,
+      timers,
+      log: (e) => log({ component: 'ami', ...e }),
+    });
+    cleanup.push(() => ami.close());
+
+    let wrapup: Wrapup | null = null;
+    const pipeline = await EventPipeline.open({
+      mac,
+      timeZone,
+      monitorDir: config.paths.monitor,
+      holdForWrapup: config.enable.pauseTime,
+      outbox,
+      stateDir: join(spool, 'cc_cdr'),
+      now: timers.now,
+      log: (e) => log({ component: 'events', ...e }),
+      onWrapup: (s) => {
+        if (s.held) void wrapup?.begin(s.callId, s.interface, s.endedAt);
+      },
+    });
+    cleanup.push(() => pipeline.close());
+    if (config.enable.pauseTime) {
+      wrapup = await Wrapup.open({
+        ami,
+        seconds: config.enable.wrapupSeconds,
+        timers,
+        file: join(spool, 'wrapup.json'),
+        onDone: (callId, secs) => pipeline.completeWrapup(callId, secs),
+        log: (e) => log({ component: 'wrapup', ...e }),
+      });
+      const w = wrapup;
+      cleanup.push(() => w.close());
+    }
+
+    let asteriskVersion: string | undefined;
+    let downSince: number | null = lastAlive;
+    const aliveTimer = setInterval(() => void writeFile(alivePath, String(timers.now())).catch(() => undefined), ALIVE_EVERY_MS);
+    aliveTimer.unref();
+    cleanup.push(() => clearInterval(aliveTimer));
+    const expireTimer = setInterval(() => pipeline.expire(), 60_000);
+    expireTimer.unref();
+    cleanup.push(() => clearInterval(expireTimer));
+
+    ami.onEvent((e) => {
+      const t = timers.now();
+      pipeline.push(e, t);
+      wrapup?.onEvent(e, t);
+    });
+
+    let tunnel: TunnelClient | null = null;
+    ami.onStatus((s) => {
+      if (s.status === 'ready') {
+        if (downSince !== null) void gaps.record(downSince, timers.now());
+        downSince = null;
+        void afterLogin();
+      } else if (s.previous === 'ready') {
+        downSince = timers.now();
+      }
+      tunnel?.sendStatus();
+    });
+    const afterLogin = async () => {
+      try {
+        const settings = await ami.action({ Action: 'CoreSettings' });
+        asteriskVersion = settings.response.get('AsteriskVersion');
+        const queues = await ami.action({ Action: 'QueueStatus' });
+        pipeline.seedQueueStatus(queues.events);
+        wrapup?.resume();
+        tunnel?.sendStatus();
+      } catch (e) {
+        log({ component: 'agent', level: 'warn', msg: 'after-login queries failed', error: (e as Error).message });
+      }
+    };
+
+    let driver: ChannelDriver | null = null;
+    let lanDelivery: LanDelivery | null = null;
+    if (config.tunnel) {
+      const edgeUrl = config.tunnel.edge.replace(/\/+$/, '') + '/agent/tunnel';
+      tunnel = new TunnelClient({
+        url: edgeUrl,
+        token: config.tunnel.token,
+        mac,
+        connect: opts.tunnelConnect ?? wsConnect,
+        device: {
+          // Commands can only run once the driver is known; until then Asterisk is "not connected".
+          run: (op, params, o) => (device ? device.run(op, params, o) : Promise.reject(notConnected())),
+          openRecording: (p, r, o) => (device ? device.openRecording(p, r, o) : Promise.reject(notConnected())),
+        },
+        outbox,
+        timers,
+        log: (e) => log({ component: 'tunnel', ...e }),
+        hello: () => {
+          const st = outbox.stats();
+          const g = gaps.snapshot().gaps.slice(-100);
+          return {
+            agentVersion: AGENT_VERSION,
+            timeZone,
+            driver,
+            url: config.general.url ?? null,
+            popUrl: config.general.popUrl ?? null,
+            wrapup: { enabled: config.enable.pauseTime, seconds: config.enable.wrapupSeconds },
+            ami: ami.status,
+            ...(asteriskVersion !== undefined ? { asteriskVersion } : {}),
+            webkeyDigests: config.general.webkey ? webkeyDigests(config.general.webkey, timers.now(), timeZone) : [],
+            outbox: { epoch: st.epoch, firstUnacked: st.oldestSeq ?? st.nextSeq, nextSeq: st.nextSeq, dropped: st.dropped },
+            gaps: [...g.map((x) => ({ from: x.from, to: x.to })), ...(downSince !== null ? [{ from: downSince, to: null }] : [])].slice(-100),
+          };
+        },
+      });
+      const t = tunnel;
+      t.start();
+      cleanup.push(() => t.close());
+      // The day's WEBKEY digests roll over at the box's midnight; outbox counters move all the time.
+      const statusTimer = setInterval(() => t.sendStatus(), 60_000);
+      statusTimer.unref();
+      cleanup.push(() => clearInterval(statusTimer));
+    } else if (config.general.url) {
+      lanDelivery = startLanDelivery({
+        outbox,
+        url: config.general.url,
+        mac,
+        secret: config.general.webhookSecret ?? null,
+        webkey: config.general.webkey ?? null,
+        timeZone,
+        clock,
+        ...(opts.fetch ? { fetch: opts.fetch } : {}),
+        log: (e) => log({ component: 'delivery', ...e }),
+      });
+      const d = lanDelivery;
+      cleanup.push(() => d.close());
+    }
+
+    ami.start();
+    await ami.waitReady(opts.amiReadyTimeoutMs ?? 2 ** 31 - 1);
+    driver = await detectDriver(ami, config.ami.driver);
     const device = new AmiDevice({
       ami,
       driver,
@@ -58,28 +234,36 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       openRecording: createRecordings(config.paths.monitor),
       now: timers.now,
     });
-    const app = createLanApp({ config, device, now: timers.now, log: (e) => log({ component: 'lan-api', ...e }) });
+    tunnel?.sendStatus();
+    const app = createLanApp({ config, device, now: timers.now, timeZone, log: (e) => log({ component: 'lan-api', ...e }) });
     const host = opts.host ?? '0.0.0.0';
-    server = await new Promise<ServerType>((resolve, reject) => {
+    const server = await new Promise<ServerType>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: host, port: opts.port ?? config.general.bindPort }, () => resolve(s));
       s.once('error', reject);
     });
+    cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const port = (server.address() as AddressInfo).port;
-    const lanUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/coocenter-api`;
-    const running = server;
-    return {
+    const running: RunningAgent = {
+      mac,
       ami,
       device,
       driver,
-      lanUrl,
-      close: async () => {
-        ami.close();
-        await new Promise<void>((resolve) => running.close(() => resolve()));
-      },
+      outbox,
+      pipeline,
+      wrapup,
+      tunnel,
+      lanDelivery,
+      lanUrl: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/coocenter-api`,
+      close: closeAll,
     };
+    opts.onReady?.(running);
+    return running;
   } catch (e) {
-    ami.close();
-    server?.close();
+    await closeAll();
     throw e;
   }
+}
+
+function notConnected() {
+  return new ApiError('PBX_UNAVAILABLE', 'Asterisk is not connected yet: the agent is waiting for its AMI login');
 }

@@ -174,6 +174,17 @@ export class Outbox implements ReplayableQueue {
     }
   }
 
+  /**
+   * Up to `max` waiting entries with seq > `after`, oldest first: the tunnel sends ahead of what the
+   * edge has acknowledged, so it reads past the head of the line.
+   */
+  async readAfter(after: number, max: number): Promise<QueueEntry[]> {
+    const head = this.state.acked + 1;
+    const skip = Math.max(0, after - head + 1);
+    const entries = await this.peek(skip + max);
+    return entries.filter((e) => e.seq > after).slice(0, max);
+  }
+
   async ack(uptoSeq: number): Promise<void> {
     const upto = Math.min(uptoSeq, this.nextSeq - 1);
     if (upto <= this.state.acked) return;

@@ -28,7 +28,8 @@ export interface TunnelOutbox {
   readAfter(after: number, max: number): Promise<OutboxEvent[]>;
   /** The edge committed every entry up to `seq`: they may go. */
   ack(seq: number): Promise<void>;
-  state(): { epoch: string; firstUnacked: number; nextSeq: number; dropped: number };
+  /** `oldestSeq` is the first entry not yet acknowledged, null when none waits. */
+  stats(): { epoch: string; oldestSeq: number | null; nextSeq: number };
   /** Called after new entries are durably written. */
   onAppend(listener: () => void): () => void;
 }
@@ -202,12 +203,13 @@ export class TunnelClient {
     if (frame.v !== PROTOCOL_VERSION) return this.fail(CloseCode.UNSUPPORTED_VERSION, `edge speaks v${frame.v}, agent v${PROTOCOL_VERSION}`);
     if (this.timers.welcome !== undefined) this.opts.timers.clearTimeout(this.timers.welcome);
     this.heartbeatMs = frame.heartbeatMs;
-    const st = this.opts.outbox.state();
+    const st = this.opts.outbox.stats();
+    const firstUnacked = st.oldestSeq ?? st.nextSeq;
     // Resume after what the edge committed for this epoch; a new epoch (fresh spool) starts over.
     const committed = frame.committed && frame.committed.epoch === st.epoch ? frame.committed.seq : -1;
-    this.acked = Math.max(committed, st.firstUnacked - 1);
+    this.acked = Math.max(committed, firstUnacked - 1);
     this.sentUpTo = this.acked;
-    if (committed >= st.firstUnacked) void this.opts.outbox.ack(committed);
+    if (committed >= firstUnacked) void this.opts.outbox.ack(committed);
     this.attempt = 0;
     this.setStatus('online');
     this.scheduleHeartbeat();

@@ -73,6 +73,10 @@ export class MemoryOutbox implements TunnelOutbox {
   state() {
     return { epoch: this.epoch, firstUnacked: this.acked + 1, nextSeq: this.entries.length, dropped: 0 };
   }
+  stats() {
+    const waiting = this.entries.length - 1 - this.acked;
+    return { epoch: this.epoch, oldestSeq: waiting > 0 ? this.acked + 1 : null, nextSeq: this.entries.length };
+  }
   onAppend(listener: () => void) {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -122,7 +126,7 @@ export interface TestAgent {
   waitFor(status: TunnelStatus): Promise<void>;
 }
 
-export function startAgent(edge: { url: string }, o: { mac: string; token: string; device: Device; outbox: TunnelOutbox; webkeyDigests?: string[]; url?: string | null }): TestAgent {
+export function startAgent(edge: { url: string }, o: { mac: string; token: string; device: Device; outbox: MemoryOutbox; webkeyDigests?: string[]; url?: string | null }): TestAgent {
   const statuses: { status: TunnelStatus; reason?: string }[] = [];
   const client = new TunnelClient({
     url: `${edge.url.replace(/^http/, 'ws')}/agent/tunnel`,
