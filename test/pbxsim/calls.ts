@@ -107,11 +107,15 @@ export function dialEvent(pbx: Pbx, event: 'DialBegin' | 'DialState' | 'DialEnd'
   pbx.emit(event, 'call,all', [...(caller ? caller.snapshot() : []), ...leg.ch.snapshot('Dest'), ...extra]);
 }
 
-/** Ends a leg that will not be bridged, with the cause Asterisk gives each ending. */
+/** Ends a leg that will not be bridged, with the causes the recordings show for each ending. */
 export function dropLeg(pbx: Pbx, leg: Leg, status: DialStatus): void {
-  if (status === 'BUSY') pbx.hangup(leg.ch, 17, 486);
-  else if (status === 'NOANSWER' && !leg.ch.localPeer) pbx.hangup(leg.ch, 16, 487);
-  else pbx.hangup(leg.ch, leg.ch.localPeer ? 0 : 16, 487);
+  if (leg.ch.localPeer) pbx.hangup(leg.ch, 0);
+  else if (status === 'BUSY') pbx.hangup(leg.ch, 17, 486);
+  // The caller cancelled: PJSIP reports 127 with the callee's 500 (pjsip/23), chan_sip a plain 16.
+  else if (status === 'CANCEL' && pbx.driver === 'pjsip') pbx.hangup(leg.ch, 127, 500);
+  // A ring timeout: chan_sip says 16, PJSIP 0 (chan_sip/22, pjsip/22).
+  else if (status === 'NOANSWER' && pbx.driver === 'pjsip') pbx.hangup(leg.ch, 0);
+  else pbx.hangup(leg.ch, 16);
 }
 
 /**

@@ -481,13 +481,18 @@ export class Pbx {
     if (ch.hungUp) return;
     ch.cause = cause;
     if (techCause !== undefined) ch.techCause = techCause;
-    if (ch.bridge) this.dissolve(ch.bridge, ch);
+    // chan_sip reports a BYE'd channel's Hangup before the rest of its bridge breaks up (chan_sip/20);
+    // PJSIP breaks the bridge up first.
+    const bridge = ch.bridge;
+    if (bridge && this.driver === 'sip') this.leave(bridge, ch);
+    else if (bridge) this.dissolve(bridge, ch);
     this.stopRecording(ch);
     ch.markHungUp();
     this.postCdrs(ch);
     const body: Pairs = [...ch.snapshot(), ['Cause', String(cause)], ['Cause-txt', CAUSE_TEXT[cause] ?? 'Unknown']];
     if (this.driver === 'pjsip' && ch.techCause !== undefined && ch.device) body.push(['TechCause', String(ch.techCause)]);
     this.emit('Hangup', 'call,all', body);
+    if (bridge && bridge.channels.length > 0) this.dissolve(bridge);
     this.channels.delete(ch.name);
     this.refreshDevice(ch.device);
     const peer = ch.localPeer;
@@ -568,14 +573,17 @@ export class Pbx {
     return b;
   }
 
+  /** One channel leaves a bridge. */
+  private leave(b: Bridge, ch: Channel): void {
+    b.channels.splice(b.channels.indexOf(ch), 1);
+    ch.bridge = undefined;
+    this.emit('BridgeLeave', 'call,all', [...this.bridgeFields(b), ...ch.snapshot()]);
+  }
+
   /** Every channel leaves (`first`, the one ending it, before the others) and the bridge is destroyed. */
   dissolve(b: Bridge, first?: Channel): void {
     const members = first ? [first, ...b.channels.filter((c) => c !== first)] : [...b.channels];
-    for (const ch of members) {
-      b.channels.splice(b.channels.indexOf(ch), 1);
-      ch.bridge = undefined;
-      this.emit('BridgeLeave', 'call,all', [...this.bridgeFields(b), ...ch.snapshot()]);
-    }
+    for (const ch of members) this.leave(b, ch);
     this.emit('BridgeDestroy', 'call,all', this.bridgeFields(b));
     for (const w of this.bridgeWaiters.get(b) ?? []) w();
     this.bridgeWaiters.delete(b);

@@ -40,7 +40,11 @@ export function inboundCall(pbx: Pbx, o: InboundCallOptions): ScenarioHandle {
   pbx.setState(ch, 4);
   if (o.hangupAfterMs !== undefined) {
     void pbx.sleep(ch, o.hangupAfterMs).then((alive) => {
-      if (alive) pbx.softHangup(ch, 16, 'HangupRequest');
+      if (!alive) return;
+      if (ch.state === 6) return pbx.softHangup(ch, 16, 'HangupRequest');
+      // A CANCEL before answer: chan_sip reports cause 0, PJSIP 127 with the 487 it answered (23).
+      if (pbx.driver === 'pjsip') ch.techCause = 487;
+      pbx.softHangup(ch, pbx.driver === 'pjsip' ? 127 : 0, 'HangupRequest');
     });
   }
   if (o.talkMs !== undefined) {

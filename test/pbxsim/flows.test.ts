@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AmiMessage } from '../../agent/ami/message.ts';
+import { AmiParser } from '../../agent/ami/parser.ts';
+import { loadTranscript, type Driver } from '../support/transcript.ts';
+import { AmiTestClient } from './ami-test-client.ts';
+import { startPbxSim, type PbxSim } from './index.ts';
+
+/**
+ * Phone-to-phone calls the recordings made with a SIP user agent, played here as scenarios: the
+ * call-flow events must come in the recorded order with the recorded headers. Device/extension state
+ * and Cdr interleave freely across topics (fixtures README), so they are checked apart.
+ */
+const FLOW = new Set(['Newchannel', 'DialBegin', 'DialState', 'DialEnd', 'BridgeCreate', 'BridgeEnter', 'BridgeLeave', 'BridgeDestroy', 'Hangup', 'UserEvent']);
+
+function recorded(driver: Driver, name: string): AmiMessage[] {
+  return new AmiParser({ expectBanner: true })
+    .push(loadTranscript(driver, name).server)
+    .flatMap((f) => (f.kind === 'message' && f.message.event && !f.message.actionId ? [f.message] : []));
+}
+
+const keys = (m: AmiMessage) => [...m.entries()].map(([k]) => k);
+
+const SCENARIOS: { file: string; run(sim: PbxSim): { done: Promise<void> } }[] = [
+  { file: '20_call_answered_hangup.txt', run: (sim) => sim.inboundCall({ from: '801', to: '802', talkMs: 3000, hangupBy: 'callee' }) },
+  { file: '21_call_busy.txt', run: (sim) => sim.inboundCall({ from: '801', to: '803' }) },
+  { file: '22_call_noanswer.txt', run: (sim) => sim.inboundCall({ from: '801', to: '804' }) },
+  {
+    file: '23_call_caller_cancel.txt',
+    run: (sim) => {
+      sim.setPhone('802', { answerAfterMs: null });
+      return sim.inboundCall({ from: '801', to: '802', hangupAfterMs: 3000 });
+    },
+  },
+  {
+    file: '28_blacklist_block.txt',
+    run: (sim) => {
+      sim.pbx.db.set('/blacklist/806', '1');
+      return sim.inboundCall({ from: '806', to: '802' });
+    },
+  },
+];
+
+for (const [driver, fixtures] of [
+  ['sip', 'chan_sip'],
+  ['pjsip', 'pjsip'],
+] as const) {
+  describe(`phone calls on a ${driver} box`, () => {
+    let sim: PbxSim;
+    beforeAll(async () => {
+      sim = await startPbxSim({ driver, timeScale: 0.02 });
+    });
+    afterAll(() => sim.close());
+
+    for (const sc of SCENARIOS) {
+      it(`plays ${sc.file} with the recorded call flow`, async () => {
+        sim.reset();
+        const c = await AmiTestClient.open(sim.port);
+        try {
+          await c.login('coocenter', 'coocenter');
+          const from = c.messages.length;
+          const call = sc.run(sim);
+          await call.done;
+          const want = recorded(fixtures, sc.file);
+          const wantFlow = want.filter((m) => FLOW.has(m.event as string));
+          await c.until(() => c.messages.slice(from).filter((m) => m.event === 'Hangup').length === want.filter((m) => m.event === 'Hangup').length, 'every hangup');
+          const got = c.messages.slice(from).filter((m) => m.event !== undefined);
+          const gotFlow = got.filter((m) => FLOW.has(m.event as string));
+          expect(gotFlow.map((m) => m.event)).toEqual(wantFlow.map((m) => m.event));
+          for (const [i, m] of gotFlow.entries()) expect(keys(m), `${m.event} #${i}`).toEqual(keys(wantFlow[i] as AmiMessage));
+          expect(gotFlow.map((m) => [m.get('DialStatus'), m.get('Cause'), m.get('TechCause')])).toEqual(
+            wantFlow.map((m) => [m.get('DialStatus'), m.get('Cause'), m.get('TechCause')]),
+          );
+          const cdr = (l: AmiMessage[]) => l.filter((m) => m.event === 'Cdr').map((m) => [m.get('LastApplication'), m.get('Disposition'), m.get('Destination')]);
+          expect(cdr(got)).toEqual(cdr(want));
+        } finally {
+          await c.close();
+        }
+      });
+    }
+  });
+}
