@@ -1,0 +1,234 @@
+import type { DeadLetter, QueueEntry } from '../../shared/delivery/queue.ts';
+import type { AuditEntry, DeviceRecord, EdgeStore, TenantKeyRecord, TenantRecord } from './store.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_keys (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS devices (
+  mac TEXT PRIMARY KEY, tenant TEXT NOT NULL, token_hash TEXT NOT NULL, url TEXT,
+  allow_unauthenticated INTEGER NOT NULL, allow_webkey INTEGER NOT NULL, webhook_secret TEXT NOT NULL,
+  types TEXT, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+  pos INTEGER PRIMARY KEY AUTOINCREMENT, mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL,
+  type TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT, dead_at INTEGER,
+  UNIQUE (mac, epoch, seq));
+CREATE INDEX IF NOT EXISTS events_line ON events (mac, state, pos);
+CREATE TABLE IF NOT EXISTS committed (mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (mac, epoch));
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL, key_id TEXT, mac TEXT NOT NULL,
+  tenant TEXT NOT NULL, action TEXT NOT NULL, params TEXT NOT NULL, status INTEGER NOT NULL, request_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_mac ON audit (mac, id);
+CREATE INDEX IF NOT EXISTS audit_tenant ON audit (tenant, id);
+`;
+
+interface DeviceRow {
+  mac: string;
+  tenant: string;
+  token_hash: string;
+  url: string | null;
+  allow_unauthenticated: number;
+  allow_webkey: number;
+  webhook_secret: string;
+  types: string | null;
+  created_at: number;
+}
+
+const toDevice = (r: DeviceRow): DeviceRecord => ({
+  mac: r.mac,
+  tenant: r.tenant,
+  tokenHash: r.token_hash,
+  url: r.url,
+  allowUnauthenticated: r.allow_unauthenticated === 1,
+  allowWebkey: r.allow_webkey === 1,
+  webhookSecret: r.webhook_secret,
+  types: r.types === null ? null : (JSON.parse(r.types) as string[]),
+  createdAt: r.created_at,
+});
+
+/** Scalars SQLite binds and returns. */
+export type SqlValue = string | number | null;
+
+/**
+ * The little of SQLite the edge store needs, so one store serves better-sqlite3 on Node
+ * (edge/node/sqlite-store.ts) and a Durable Object's ctx.storage.sql (edge/workers/do-sql.ts).
+ */
+export interface SqlDriver {
+  /** Runs several statements without parameters. */
+  script(sql: string): void;
+  all<T>(sql: string, ...params: SqlValue[]): T[];
+  /** Runs a write; returns how many rows it changed. */
+  run(sql: string, ...params: SqlValue[]): number;
+  transaction<T>(fn: () => T): T;
+}
+
+/** EdgeStore over any SQLite: the schema is created when missing. */
+export function createSqlStore(db: SqlDriver): EdgeStore {
+  db.script(SCHEMA);
+  const one = <T>(sql: string, ...params: SqlValue[]): T | undefined => db.all<T>(sql, ...params)[0];
+
+  const committedSeq = (mac: string, epoch: string): number =>
+    one<{ seq: number }>('SELECT seq FROM committed WHERE mac = ? AND epoch = ?', mac, epoch)?.seq ?? -1;
+  const count = (mac: string, state: string): number =>
+    one<{ n: number }>('SELECT count(*) AS n FROM events WHERE mac = ? AND state = ?', mac, state)?.n ?? 0;
+
+  const commit = (mac: string, epoch: string, events: readonly { seq: number; type: string; body: string }[], at: number) => db.transaction(() => {
+    let high = committedSeq(mac, epoch);
+    for (const e of events) {
+      if (e.seq <= high) continue;
+      db.run("INSERT OR IGNORE INTO events (mac, epoch, seq, type, body, state, at) VALUES (?, ?, ?, ?, ?, 'waiting', ?)", mac, epoch, e.seq, e.type, e.body, at);
+      high = e.seq;
+    }
+    db.run('INSERT INTO committed (mac, epoch, seq) VALUES (?, ?, ?) ON CONFLICT (mac, epoch) DO UPDATE SET seq = excluded.seq', mac, epoch, high);
+  });
+
+  const ack = (mac: string, uptoSeq: number) => db.transaction(() => {
+    let epoch: string | undefined;
+    let lastPos = -1;
+    for (;;) {
+      const rows = db.all<{ pos: number; epoch: string; seq: number }>(
+        "SELECT pos, epoch, seq FROM events WHERE mac = ? AND state = 'waiting' AND pos > ? ORDER BY pos LIMIT ?",
+        mac, lastPos, 1000,
+      );
+      let stop = rows.length < 1000;
+      for (const r of rows) {
+        epoch ??= r.epoch;
+        if (r.epoch !== epoch || r.seq > uptoSeq) {
+          stop = true;
+          break;
+        }
+        lastPos = r.pos;
+      }
+      if (stop) break;
+    }
+    if (lastPos >= 0) db.run("UPDATE events SET state = 'done' WHERE mac = ? AND state = 'waiting' AND pos <= ?", mac, lastPos);
+  });
+
+  const removeDevice = (mac: string) => db.transaction(() => {
+    db.run('DELETE FROM events WHERE mac = ?', mac);
+    db.run('DELETE FROM committed WHERE mac = ?', mac);
+    return db.run('DELETE FROM devices WHERE mac = ?', mac) > 0;
+  });
+
+  const replay = (mac: string, seq: number): number => db.transaction(() => {
+    const latest = one<{ epoch: string }>('SELECT epoch FROM events WHERE mac = ? ORDER BY pos DESC LIMIT 1', mac);
+    if (!latest) return -1;
+    const first = one<{ seq: number | null }>("SELECT min(seq) AS seq FROM events WHERE mac = ? AND epoch = ? AND seq >= ? AND state = 'done'", mac, latest.epoch, seq);
+    db.run("UPDATE events SET state = 'waiting' WHERE mac = ? AND epoch = ? AND seq >= ? AND state = 'done'", mac, latest.epoch, seq);
+    return first?.seq ?? -1;
+  });
+
+  type TenantRow = { id: string; name: string; created_at: number };
+  type KeyRow = { id: string; tenant: string; hash: string; created_at: number };
+  type AuditRow = { at: number; actor: string; key_id: string | null; mac: string; tenant: string; action: string; params: string; status: number; request_id: string };
+  const toTenant = (r: TenantRow): TenantRecord => ({ id: r.id, name: r.name, createdAt: r.created_at });
+  const toKey = (r: KeyRow): TenantKeyRecord => ({ id: r.id, tenant: r.tenant, hash: r.hash, createdAt: r.created_at });
+
+  return {
+    async createTenant(t) {
+      db.run('INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)', t.id, t.name, t.createdAt);
+    },
+    async getTenant(id) {
+      const r = one<TenantRow>('SELECT * FROM tenants WHERE id = ?', id);
+      return r && toTenant(r);
+    },
+    async listTenants() {
+      return db.all<TenantRow>('SELECT * FROM tenants ORDER BY created_at').map(toTenant);
+    },
+    async addTenantKey(k) {
+      db.run('INSERT INTO tenant_keys (id, tenant, hash, created_at) VALUES (?, ?, ?, ?)', k.id, k.tenant, k.hash, k.createdAt);
+    },
+    async removeTenantKey(tenant, keyId) {
+      return db.run('DELETE FROM tenant_keys WHERE tenant = ? AND id = ?', tenant, keyId) > 0;
+    },
+    async findTenantKey(hash) {
+      const r = one<KeyRow>('SELECT * FROM tenant_keys WHERE hash = ?', hash);
+      return r && toKey(r);
+    },
+    async listTenantKeys(tenant) {
+      return db.all<KeyRow>('SELECT * FROM tenant_keys WHERE tenant = ? ORDER BY created_at', tenant).map(toKey);
+    },
+    async putDevice(d) {
+      db.run(
+        `INSERT OR REPLACE INTO devices (mac, tenant, token_hash, url, allow_unauthenticated, allow_webkey, webhook_secret, types, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        d.mac, d.tenant, d.tokenHash, d.url, d.allowUnauthenticated ? 1 : 0, d.allowWebkey ? 1 : 0, d.webhookSecret, d.types ? JSON.stringify(d.types) : null, d.createdAt,
+      );
+    },
+    async getDevice(mac) {
+      const r = one<DeviceRow>('SELECT * FROM devices WHERE mac = ?', mac);
+      return r && toDevice(r);
+    },
+    async listDevices(tenant) {
+      const rows =
+        tenant === undefined
+          ? db.all<DeviceRow>('SELECT * FROM devices ORDER BY mac')
+          : db.all<DeviceRow>('SELECT * FROM devices WHERE tenant = ? ORDER BY mac', tenant);
+      return rows.map(toDevice);
+    },
+    async deleteDevice(mac) {
+      return removeDevice(mac);
+    },
+    async commitEvents(mac, epoch, events, at) {
+      commit(mac, epoch, events, at);
+    },
+    async committedSeq(mac, epoch) {
+      return committedSeq(mac, epoch);
+    },
+    async peekEvents(mac, n) {
+      return db.all<QueueEntry>("SELECT epoch, seq, type, body FROM events WHERE mac = ? AND state = 'waiting' ORDER BY pos LIMIT ?", mac, n);
+    },
+    async ackEvents(mac, uptoSeq) {
+      ack(mac, uptoSeq);
+    },
+    async deadLetter(mac, entry, reason, at) {
+      db.run("UPDATE events SET state = 'dead', reason = ?, dead_at = ? WHERE mac = ? AND epoch = ? AND seq = ?", reason, at, mac, entry.epoch, entry.seq);
+    },
+    async waitingCount(mac) {
+      return count(mac, 'waiting');
+    },
+    async deadLetterCount(mac) {
+      return count(mac, 'dead');
+    },
+    async listDeadLetters(mac): Promise<DeadLetter[]> {
+      return db
+        .all<{ epoch: string; seq: number; type: string; body: string; reason: string | null; dead_at: number | null; at: number }>(
+          "SELECT epoch, seq, type, body, reason, dead_at, at FROM events WHERE mac = ? AND state = 'dead' ORDER BY pos",
+          mac,
+        )
+        .map((r) => ({ epoch: r.epoch, seq: r.seq, type: r.type, body: r.body, reason: r.reason ?? '', at: r.dead_at ?? r.at }));
+    },
+    async removeDeadLetter(mac, seq) {
+      const r = one<{ pos: number }>("SELECT pos FROM events WHERE mac = ? AND state = 'dead' AND seq = ? ORDER BY pos DESC LIMIT 1", mac, seq);
+      return r ? db.run('DELETE FROM events WHERE pos = ?', r.pos) > 0 : false;
+    },
+    async replayFrom(mac, seq) {
+      return replay(mac, seq);
+    },
+    async pruneDelivered(before) {
+      return db.run("DELETE FROM events WHERE state = 'done' AND at < ?", before);
+    },
+    async appendAudit(e: AuditEntry) {
+      db.run(
+        'INSERT INTO audit (at, actor, key_id, mac, tenant, action, params, status, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        e.at, e.actor, e.keyId, e.mac, e.tenant, e.action, JSON.stringify(e.params), e.status, e.requestId,
+      );
+    },
+    async listAudit({ mac, tenant, limit }) {
+      const where: string[] = [];
+      const params: SqlValue[] = [];
+      if (mac !== undefined) {
+        where.push('mac = ?');
+        params.push(mac);
+      }
+      if (tenant !== undefined) {
+        where.push('tenant = ?');
+        params.push(tenant);
+      }
+      const rows = db.all<AuditRow>(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`, ...params, limit);
+      return rows.map((r) => ({
+        at: r.at, actor: r.actor, keyId: r.key_id, mac: r.mac, tenant: r.tenant, action: r.action,
+        params: JSON.parse(r.params) as Record<string, string>, status: r.status, requestId: r.request_id,
+      }));
+    },
+  };
+}
