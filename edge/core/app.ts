@@ -15,7 +15,7 @@ import { Metrics } from './metrics.ts';
 import { newId, newSecret, newWebhookSecret, sha256Hex } from './secrets.ts';
 import type { DeviceRecord, EdgeStore } from './store.ts';
 import { TunnelDevice } from './tunnel-device.ts';
-import { TunnelSession, type EdgeSocket } from './tunnel-session.ts';
+import { TunnelSession, type EdgeSocket, type TunnelSessionOptions } from './tunnel-session.ts';
 
 export interface EdgeAppOptions {
   store: EdgeStore;
@@ -39,7 +39,7 @@ export interface Edge {
   /** The tunnel upgrade's check: the MAC whose token this is, or ApiError 400/401. */
   authorizeTunnel(headers: Headers): Promise<string>;
   /** Binds an accepted WebSocket to a new session; the runtime feeds it frames and the close. */
-  openTunnel(mac: string, socket: EdgeSocket): TunnelSession;
+  openTunnel(mac: string, socket: EdgeSocket, runtime?: Pick<TunnelSessionOptions, 'watchHeartbeat' | 'restored'>): TunnelSession;
   metrics: Metrics;
 }
 
@@ -408,8 +408,9 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
       if (raw !== undefined && !mac) throw new ApiError('BAD_PARAMETER', `X-Device-Mac: ${raw} is not a MAC address`, 'X-Device-Mac');
       return (await auth.forTunnel(headers.get('authorization') ?? undefined, mac)).mac;
     },
-    openTunnel(mac, socket) {
+    openTunnel(mac, socket, runtime = {}) {
       return new TunnelSession({
+        ...runtime,
         mac,
         socket,
         store,

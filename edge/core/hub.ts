@@ -22,6 +22,8 @@ export interface HubOptions {
   /** Two replacements this close together count as a conflict. */
   conflictWindowMs?: number;
   log(entry: Record<string, unknown>): void;
+  /** A tunnel came, went or sent new facts (Workers keeps them to rebuild after hibernation). */
+  onChange?(mac: string, session: TunnelSession | null): void;
 }
 
 interface Entry extends TunnelInfo {
@@ -60,6 +62,7 @@ export class Hub {
       e.lastReplacementAt = now;
       previous.close(CloseCode.REPLACED, 'a newer connection for this MAC took over');
     }
+    this.opts.onChange?.(session.mac, session);
   }
 
   /** Called when a session closed; only the current one takes the device offline. */
@@ -68,12 +71,15 @@ export class Hub {
     if (!e || e.session !== session) return;
     e.session = null;
     e.lastDisconnect = { at: this.opts.clock.now(), code, reason };
+    this.opts.onChange?.(session.mac, null);
   }
 
   /** Keeps the remembered facts current as status frames arrive. */
   updateFacts(session: TunnelSession): void {
     const e = this.entries.get(session.mac);
-    if (e && e.session === session) e.facts = session.facts;
+    if (!e || e.session !== session) return;
+    e.facts = session.facts;
+    this.opts.onChange?.(session.mac, session);
   }
 
   session(mac: string): TunnelSession | undefined {

@@ -53,6 +53,19 @@ export interface TunnelSessionOptions {
   /** Events were committed (and acked). */
   onCommitted?(mac: string, count: number): void;
   onClosed(session: TunnelSession, code: number, reason: string): void;
+  /**
+   * False where the runtime answers pings and reports liveness itself (a hibernating Durable
+   * Object: a watchdog timer would keep it awake).
+   */
+  watchHeartbeat?: boolean;
+  /** A session already welcomed, rebuilt after the runtime let its object sleep (Workers). */
+  restored?: RestoredSession;
+}
+
+/** What a runtime keeps of a welcomed session to rebuild it without a new hello. */
+export interface RestoredSession {
+  facts: DeviceFacts;
+  since: number;
 }
 
 const HELLO_WITHIN_MS = 15_000;
@@ -77,6 +90,16 @@ export class TunnelSession {
   constructor(private readonly opts: TunnelSessionOptions) {
     this.mac = opts.mac;
     this.lastHeard = opts.clock.now();
+    if (opts.restored) {
+      this.stateValue = 'open';
+      this.factsValue = opts.restored.facts;
+      this.sinceValue = opts.restored.since;
+      // Answers to exchanges begun before the rebuild may still arrive: new ids must not collide.
+      this.nextId = 1 + Math.floor(Math.random() * 0x7fffffff);
+      this.cancelTimer = () => {};
+      this.watchHeartbeat();
+      return;
+    }
     this.cancelTimer = opts.clock.setTimer(HELLO_WITHIN_MS, () => {
       if (this.stateValue === 'hello') this.close(CloseCode.BAD_HELLO, 'no hello within 15 s');
     });
@@ -220,6 +243,7 @@ export class TunnelSession {
   }
 
   private watchHeartbeat(): void {
+    if (this.opts.watchHeartbeat === false) return;
     const limit = this.opts.heartbeatMs * 2.5;
     this.cancelTimer = this.opts.clock.setTimer(this.opts.heartbeatMs, () => {
       if (this.stateValue !== 'open') return;
