@@ -1,9 +1,12 @@
 import { Hono } from 'hono';
 import { createApiRoutes } from '../shared/api/app.ts';
 import type { Device } from '../shared/device.ts';
+import { DOCS_PAGE } from '../shared/api/docs-page.ts';
 import { createMemoryIdempotencyStore } from '../shared/idempotency.ts';
 import { createWebkeyAuth } from './auth/webkey.ts';
 import type { AgentConfig } from './config.ts';
+import { agentOpenApi } from './openapi.ts';
+import { AGENT_VERSION } from './version.ts';
 
 export interface LanAppOptions {
   config: AgentConfig;
@@ -17,7 +20,8 @@ export interface LanAppOptions {
 
 /**
  * The agent's own HTTP server on BINDPORT: the drop-in for the original box. The documented API at
- * `/coocenter-api`, guarded by WEBKEY when one is set, plus `GET /healthz`.
+ * `/coocenter-api`, guarded by WEBKEY when one is set, plus `GET /healthz` and its reference
+ * (`/openapi.json`, `/docs`; open, since they hold no secret).
  */
 export function createLanApp(opts: LanAppOptions): Hono {
   const { config, device, now, log } = opts;
@@ -32,6 +36,9 @@ export function createLanApp(opts: LanAppOptions): Hono {
   });
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  const spec = agentOpenApi(AGENT_VERSION);
+  app.get('/openapi.json', (c) => c.json(spec));
+  app.get('/docs', (c) => c.html(DOCS_PAGE));
   app.route('/coocenter-api', api);
   app.notFound((c) => c.json({ status: 'error', message: `${c.req.method} ${c.req.path} is not served here; the API is under /coocenter-api` }, 404));
   return app;

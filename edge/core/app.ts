@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { createApiRoutes } from '../../shared/api/app.ts';
 import { operations } from '../../shared/api/operations.ts';
 import { normalizeMac } from '../../shared/auth/mac.ts';
@@ -8,11 +8,16 @@ import type { Clock } from '../../shared/delivery/clock.ts';
 import type { Device } from '../../shared/device.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from '../../shared/idempotency.ts';
+import { DOCS_PAGE } from '../../shared/api/docs-page.ts';
+import { deviceBody, replayBody, tenantBody } from './admin-schemas.ts';
 import { actorOf, createEdgeAuth, type Principal } from './auth.ts';
 import type { EdgeDeliveries } from './deliveries.ts';
 import type { Hub } from './hub.ts';
 import { Metrics } from './metrics.ts';
+import { edgeOpenApi } from './openapi.ts';
+import { EDGE_VERSION } from './version.ts';
 import { newId, newSecret, newWebhookSecret, sha256Hex } from './secrets.ts';
+import { STATUS_PAGE } from './status-page.ts';
 import type { DeviceRecord, EdgeStore } from './store.ts';
 import { TunnelDevice } from './tunnel-device.ts';
 import { TunnelSession, type EdgeSocket, type TunnelSessionOptions } from './tunnel-session.ts';
@@ -42,16 +47,6 @@ export interface Edge {
   openTunnel(mac: string, socket: EdgeSocket, runtime?: Pick<TunnelSessionOptions, 'watchHeartbeat' | 'restored'>): TunnelSession;
   metrics: Metrics;
 }
-
-const tenantBody = z.object({ name: z.string().trim().min(1).max(200) });
-const deviceBody = z.object({
-  tenant: z.string().min(1).max(64),
-  url: z.url({ protocol: /^https?$/ }).max(2048).nullable().optional(),
-  allowUnauthenticated: z.boolean().optional(),
-  allowWebkey: z.boolean().optional(),
-  types: z.array(z.string().min(1).max(64)).max(32).nullable().optional(),
-});
-const replayBody = z.object({ from: z.number().int().nonnegative() });
 
 /** The device's settings as the admin API shows them: never its token hash or webhook secret. */
 const publicDevice = (d: DeviceRecord) => ({
@@ -128,6 +123,18 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
 
   app.get('/agent/tunnel', () => {
     throw new ApiError('BAD_PARAMETER', 'this is the agent tunnel: connect with a WebSocket upgrade', 'Upgrade');
+  });
+
+  // --- reference and status page: open, they hold no secret (the page asks for a key) ---
+  const spec = edgeOpenApi(EDGE_VERSION);
+  app.get('/openapi.json', (c) => c.json(spec));
+  app.get('/docs', (c) => c.html(DOCS_PAGE));
+  app.get('/ui', (c) => c.html(STATUS_PAGE, 200, { 'Cache-Control': 'no-store', 'X-Frame-Options': 'DENY' }));
+
+  app.get('/devices', async (c) => {
+    const scope = await auth.forListing(c.req.header('authorization'));
+    const list = await store.listDevices(scope.kind === 'tenant' ? scope.tenant : undefined);
+    return c.json(list.map((d) => ({ ...publicDevice(d), online: hub.info(d.mac).online })));
   });
 
   // --- admin ---

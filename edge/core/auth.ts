@@ -49,6 +49,15 @@ export function createEdgeAuth(opts: EdgeAuthOptions) {
       if (!(await isAdmin(authorization))) throw new ApiError('UNAUTHORIZED', 'Authorization: expected Bearer <admin key>');
     },
 
+    /** Whose devices a listing shows: all for the admin key, a tenant's own for its key; else 401. */
+    async forListing(authorization: string | undefined): Promise<{ kind: 'admin' } | { kind: 'tenant'; tenant: string }> {
+      if (await isAdmin(authorization)) return { kind: 'admin' };
+      const token = bearer(authorization);
+      const key = token ? await store.findTenantKey(await sha256Hex(token)) : undefined;
+      if (!key) throw new ApiError('UNAUTHORIZED', 'Authorization: expected Bearer <tenant key> or Bearer <admin key>');
+      return { kind: 'tenant', tenant: key.tenant };
+    },
+
     /** Resolves the caller of a device route; throws 401, 403 or 404. */
     async forDevice(authorization: string | undefined, mac: string): Promise<{ principal: Principal; device: DeviceRecord }> {
       const token = bearer(authorization);
