@@ -12,6 +12,7 @@ export const STATUS_PAGE = `<!doctype html>
 <meta name="referrer" content="no-referrer">
 <title>coocenter devices</title>
 <style>
+[hidden] { display: none !important }
 body { font: 14px/1.4 system-ui, sans-serif; margin: 0; padding: 1rem 1.5rem; color: #1d1f23; background: #fafbfc }
 header { display: flex; gap: 1rem; align-items: baseline; flex-wrap: wrap }
 h1 { font-size: 20px; margin: 0 1rem 0 0 }
@@ -112,7 +113,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums }
       cell(tr, s.agentVersion);
       cell(tr, s.asteriskVersion);
       var openGap = (s.gaps || []).filter(function (g) { return g.to === null; })[0];
-      var ami = cell(tr, s.ami, s.ami && s.ami !== 'ready' ? 'bad' : '');
+      // Offline: what the box last reported, greyed.
+      var ami = cell(tr, s.ami, !s.online ? 'muted' : s.ami && s.ami !== 'ready' ? 'bad' : '');
       if (openGap) { var g = document.createElement('div'); g.className = 'warn'; g.textContent = STRINGS.gapOpen + new Date(openGap.from).toLocaleString(); ami.appendChild(g); }
       cell(tr, s.eventsWaitingOnBox, 'num');
       cell(tr, s.eventsWaitingOnEdge, 'num');
