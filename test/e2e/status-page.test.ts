@@ -53,7 +53,7 @@ describe('the /ui status page in Chromium', () => {
     // The key lives in this tab's sessionStorage, never in the address.
     expect(page.url()).toBe(`${edge.url}/ui`);
     expect(page.url()).not.toContain(tenantKey);
-    expect(await page.evaluate(() => Object.values(sessionStorage))).toContain(tenantKey);
+    expect((await page.evaluate('Object.values(sessionStorage)')) as string[]).toContain(tenantKey);
 
     const wentOffline = Date.now();
     agent.client.close();
@@ -74,6 +74,6 @@ describe('the /ui status page in Chromium', () => {
     await page.locator('#note.error').waitFor({ timeout: 5000 });
     expect(await page.textContent('#note')).toContain('refused');
     expect(await page.isVisible('#key')).toBe(true);
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
   });
 });
