@@ -54,6 +54,11 @@ export interface CallState {
   called: string;
   /** Live channels by Uniqueid. */
   channels: string[];
+  /**
+   * Channels already hung up: an event about them that arrives after their Hangup (AgentComplete
+   * can trail the member's Hangup across topics) must not bring them back and keep the call open.
+   */
+  gone?: string[];
   /** Channels that were ever in a bridge with someone (their hangup ends the conversation). */
   talkers: string[];
   location: Location;
@@ -463,6 +468,7 @@ export class CcCdrMachine {
 
   private onHangup(call: CallState, ami: AmiMessage, uniqueid: string, t: number): void {
     call.channels = call.channels.filter((c) => c !== uniqueid);
+    if ((call.gone ??= []).length < MAX_PER_CALL) call.gone.push(uniqueid);
     if (call.ringing[uniqueid] !== undefined) this.ringEnd(call, uniqueid, t);
     this.unhold(call, uniqueid, t);
     this.decideHangupSide(call, uniqueid);
@@ -508,7 +514,7 @@ export class CcCdrMachine {
   }
 
   private addChannel(call: CallState, uniqueid: string): void {
-    if (call.channels.includes(uniqueid)) return;
+    if (call.channels.includes(uniqueid) || call.gone?.includes(uniqueid)) return;
     if (call.channels.length >= MAX_PER_CALL) {
       this.state.stats.capped++;
       return;
