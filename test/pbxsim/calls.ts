@@ -40,12 +40,14 @@ export function requestLeg(pbx: Pbx, target: string, opts: { linkedid?: string; 
     if (!phone?.registered) return undefined;
     const ch = pbx.newPhoneChannel(parsed.ext, opts.context, opts.exten, { linkedid: opts.linkedid, outbound: true });
     ch.postsCdr = false;
+    ch.running = true;
     ch.app = 'AppDial';
     ch.appData = '(Outgoing Line)';
     return { ch, dialString: parsed.ext, start: () => alertPhone(pbx, ch, parsed.ext) };
   }
   const [one, two] = pbx.newLocalPair(parsed.exten, parsed.context, opts.linkedid);
   one.postsCdr = false;
+  one.running = true;
   return {
     ch: one,
     dialString: target.slice('Local/'.length),
@@ -55,6 +57,7 @@ export function requestLeg(pbx: Pbx, target: string, opts: { linkedid?: string; 
           pbx.answer(one);
           resolve('ANSWER');
         };
+        two.onBusy = () => resolve('BUSY');
         two.onHangup(() => resolve(two.cause === 17 ? 'BUSY' : 'CHANUNAVAIL'));
         void runDialplan(pbx, two, parsed.context, parsed.exten);
       }),
@@ -85,19 +88,22 @@ function alertPhone(pbx: Pbx, ch: Channel, ext: string): Promise<LegOutcome> {
   });
 }
 
-/** Races a leg's outcome against a timeout and the caller hanging up. */
-export function raceLeg(pbx: Pbx, caller: Channel, outcome: Promise<LegOutcome>, timeoutMs: number | undefined): Promise<DialStatus> {
+/** Races a leg's outcome against a timeout, the caller hanging up, and the leg being hung up. */
+export function raceLeg(pbx: Pbx, caller: Channel | undefined, leg: Channel, outcome: Promise<LegOutcome>, timeoutMs: number | undefined): Promise<DialStatus> {
   return new Promise((resolve) => {
     let done = false;
+    const offs: (() => void)[] = [];
+    let timer: { cancel(): void } | undefined;
     const finish = (s: DialStatus) => {
       if (done) return;
       done = true;
       timer?.cancel();
-      off();
+      for (const off of offs) off();
       resolve(s);
     };
-    const off = caller.onHangup(() => finish('CANCEL'));
-    const timer = timeoutMs === undefined ? undefined : pbx.clock.after(timeoutMs, () => finish('NOANSWER'));
+    if (caller) offs.push(caller.onHangup(() => finish('CANCEL')));
+    offs.push(leg.onHangup(() => finish(leg.cause === 17 ? 'BUSY' : 'CHANUNAVAIL')));
+    if (!done && timeoutMs !== undefined) timer = pbx.clock.after(timeoutMs, () => finish('NOANSWER'));
     void outcome.then(finish);
   });
 }
@@ -141,7 +147,7 @@ export async function dial(pbx: Pbx, caller: Channel, target: string, timeoutS: 
     if (caller.localPeer) pbx.setState(caller.localPeer, 5);
     dialEvent(pbx, 'DialState', caller, leg, [['DialStatus', 'RINGING']]);
   }
-  const status = await raceLeg(pbx, caller, outcome, timeoutS === undefined ? undefined : timeoutS * 1000);
+  const status = await raceLeg(pbx, caller, callee, outcome, timeoutS === undefined ? undefined : timeoutS * 1000);
   caller.vars.set('DIALSTATUS', status);
   dialEvent(pbx, 'DialEnd', caller, leg, [['DialStatus', status]]);
   if (status !== 'ANSWER') {
@@ -156,9 +162,29 @@ export async function dial(pbx: Pbx, caller: Channel, target: string, timeoutS: 
   pbx.answer(caller);
   rec.answer ??= pbx.now();
   await pbx.bridgeEnded(pbx.bridge(caller, callee));
-  releaseCallee(pbx, callee);
   pbx.cdrDialEnd(caller, rec, 'ANSWERED', false);
+  endBridgedCall(pbx, caller, callee);
   return status;
+}
+
+/**
+ * Ends a bridged call in the order the recordings show. A party whose phone hung up (BYE) leaves and
+ * hangs up first (chan_sip/20, 24, 27). A caller hung up by AMI was already taken out of the bridge,
+ * so the callee goes first (32). When the callee went, the caller's dialplan carries on; after a
+ * Redirect the callee is hung up unless it was the one redirected (13).
+ */
+export function endBridgedCall(pbx: Pbx, caller: Channel, callee: Channel): void {
+  if (callee.gone) {
+    if (!callee.hungUp) pbx.hangup(callee, callee.cause);
+    return;
+  }
+  if (caller.gone && caller.bridge) {
+    pbx.hangup(caller, caller.cause);
+    releaseCallee(pbx, callee);
+    return;
+  }
+  releaseCallee(pbx, callee);
+  if (caller.gone && !caller.hungUp) pbx.hangup(caller, caller.cause);
 }
 
 /** After a bridge ends, the callee hangs up, unless Redirect sent it elsewhere in the dialplan. */

@@ -23,7 +23,10 @@ export class Channel {
   hungUp = false;
   /** A hangup was asked for while the channel runs dialplan: it unwinds, then hangs up (Asterisk's soft hangup). */
   hangupRequested = false;
-  /** Its dialplan or application is running, so a hangup request lets that finish first. */
+  /**
+   * Something owns its teardown (its dialplan, or the Dial/Queue/Originate that created it), so a
+   * hangup request only flags it and wakes that owner, which hangs it up in Asterisk's order.
+   */
   running = false;
   onHold = false;
   /** An outgoing leg that is still alerting: its device reads RINGING, not INUSE. */
@@ -44,6 +47,8 @@ export class Channel {
   redirect: { context: string; exten: string } | undefined;
   /** Called when the channel is answered (a Local ;2 answering answers its ;1). */
   onAnswer: (() => void) | undefined;
+  /** Called when the dialplan signals busy without hanging up (Busy() in a Local ;2). */
+  onBusy: (() => void) | undefined;
   /** Called when the channel enters a bridge (scenarios time the talk from here). */
   onBridged: ((b: Bridge) => void) | undefined;
   private readonly wakers = new Set<() => void>();

@@ -236,10 +236,12 @@ async function testContext(pbx: Pbx, ch: Channel, exten: string): Promise<void> 
       await new Promise<void>((r) => ch.onHangup(r));
       return;
     case 'busy':
+      // Busy(3) signals busy and waits for the other side to give up (chan_sip/30).
       step(pbx, ch, 1, 'Busy', '3');
       ch.cause = 17;
-      pbx.hangup(ch, 17);
-      return;
+      ch.onBusy?.();
+      await wait(pbx, ch, 3000);
+      return hangupApp(pbx, ch, 1, 17);
     case 'congestion':
       step(pbx, ch, 1, 'Congestion', '3');
       pbx.hangup(ch, 34);

@@ -327,6 +327,9 @@ export class Pbx {
     const u1 = this.nextUniqueid();
     const one = new Channel(`${base};1`, undefined, u1, linkedid ?? u1, '<unknown>', '<unknown>', context, exten, this.now());
     const two = new Channel(`${base};2`, undefined, this.nextUniqueid(), linkedid ?? u1, '<unknown>', '<unknown>', context, exten, this.now());
+    // Local channels hang up with cause 0 unless their dialplan set one (Busy: 17), as chan_sip/30 shows.
+    one.cause = 0;
+    two.cause = 0;
     one.outbound = true;
     one.localPeer = two;
     two.localPeer = one;
@@ -428,6 +431,13 @@ export class Pbx {
     }
   }
 
+  /** Sets how the open record ends (an originate that fails: BUSY, NO ANSWER, FAILED). */
+  setDisposition(ch: Channel, disposition: NonNullable<CdrRecord['disposition']>): void {
+    if (ch.cdrs.length === 0) this.pushCdr(ch, ch.createdAt, '');
+    const open = this.openRecord(ch);
+    if (open) open.disposition = disposition;
+  }
+
   private pushCdr(ch: Channel, start: number, destChannel: string, app = ch.app, data = ch.appData): CdrRecord {
     const rec: CdrRecord = {
       start,
@@ -495,8 +505,9 @@ export class Pbx {
     if (bridge && bridge.channels.length > 0) this.dissolve(bridge);
     this.channels.delete(ch.name);
     this.refreshDevice(ch.device);
+    // ;1 going takes ;2 along; ;2 ending before it answered leaves ;1 to whoever dialed it.
     const peer = ch.localPeer;
-    if (peer && !peer.hungUp) this.hangup(peer, cause === 17 ? 16 : 0);
+    if (peer && !peer.hungUp && (ch.name.endsWith(';1') || peer.state === 6)) this.hangup(peer, peer.cause);
     for (const w of [...this.goneWaiters]) {
       if ([...this.channels.values()].some(w.match)) continue;
       this.goneWaiters.delete(w);
@@ -505,8 +516,9 @@ export class Pbx {
   }
 
   /**
-   * A hangup asked for from outside (AMI Hangup, a phone's BYE). A channel running dialplan leaves its
-   * bridge and lets the application clean up first (Queue writes QueueCallerAbandon before the Hangup).
+   * A hangup asked for from outside (AMI Hangup, a phone's BYE). A channel with an owner is only
+   * flagged: the owner cleans up first (Queue writes AgentComplete or QueueCallerAbandon before the
+   * Hangup) and then hangs it up.
    */
   softHangup(ch: Channel, cause = 16, event: 'SoftHangupRequest' | 'HangupRequest' = 'SoftHangupRequest'): void {
     if (ch.gone) return;
@@ -514,7 +526,8 @@ export class Pbx {
     if (!ch.running) return this.hangup(ch, cause);
     ch.cause = cause;
     ch.hangupRequested = true;
-    if (ch.bridge) this.dissolve(ch.bridge, ch);
+    // AMI's soft hangup kicks the channel out of its bridge at once (chan_sip/32); a BYE does not.
+    if (event === 'SoftHangupRequest' && ch.bridge) this.dissolve(ch.bridge, ch);
     ch.interrupt();
   }
 
@@ -591,13 +604,19 @@ export class Pbx {
 
   private readonly bridgeWaiters = new Map<Bridge, (() => void)[]>();
 
-  /** Resolves when the bridge dissolves. */
+  /** Resolves when the bridge dissolves (Redirect) or one of its parties is on its way out. */
   bridgeEnded(b: Bridge): Promise<void> {
-    if (!b.channels.length) return Promise.resolve();
-    return new Promise((r) => {
+    if (!b.channels.length || b.channels.some((c) => c.gone)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const offs: (() => void)[] = [];
+      const done = () => {
+        for (const off of offs) off();
+        resolve();
+      };
       const list = this.bridgeWaiters.get(b) ?? [];
-      list.push(r);
+      list.push(done);
       this.bridgeWaiters.set(b, list);
+      for (const ch of b.channels) offs.push(ch.onHangup(done));
     });
   }
 

@@ -1,5 +1,5 @@
 import type { Channel } from './channel.ts';
-import { dialEvent, dropLeg, raceLeg, releaseCallee, requestLeg, type DialStatus, type Leg } from './calls.ts';
+import { dialEvent, dropLeg, endBridgedCall, raceLeg, requestLeg, type DialStatus, type Leg } from './calls.ts';
 import type { Member, Pbx, QueueState } from './pbx.ts';
 
 interface Attempt {
@@ -92,7 +92,7 @@ export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS
     }
     const ringMs = Math.min(q.cfg.timeout * 1000, Math.max(0, deadline - pbx.now()));
     for (const a of attempts) {
-      a.outcome = raceLeg(pbx, caller, a.leg.start(), ringMs);
+      a.outcome = raceLeg(pbx, caller, a.leg.ch, a.leg.start(), ringMs);
       if (a.leg.ch.state === 5) dialEvent(pbx, 'DialState', caller, a.leg, [['DialStatus', 'RINGING']]);
     }
     const winner = await firstAnswer(attempts);
@@ -103,6 +103,7 @@ export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS
       if (!caller.gone && status === 'NOANSWER')
         agentEvent(pbx, 'AgentRingNoAnswer', caller, a, [['RingTime', String(Math.round(pbx.now() - a.startedAt))]]);
       dialEvent(pbx, 'DialEnd', caller, a.leg, [['DialStatus', caller.gone ? 'CANCEL' : status]]);
+      dialEvent(pbx, 'DialEnd', caller, a.leg, [['DialStatus', 'CANCEL']]);
       dropLeg(pbx, a.leg, status);
       pbx.cdrDialEnd(caller, a.rec, 'NO ANSWER', false);
     }
@@ -160,15 +161,17 @@ async function connect(
   joinedAt: number,
   leave: () => number,
 ): Promise<void> {
+  const agent = winner.leg.ch;
+  dialEvent(pbx, 'DialEnd', caller, winner.leg, [['DialStatus', 'ANSWER']]);
   for (const a of attempts) {
     if (a === winner) continue;
+    // app_queue ends each losing leg twice over (chan_sip/24, 27): once for the hangup, once for Dial.
+    dialEvent(pbx, 'DialEnd', caller, a.leg, [['DialStatus', 'CANCEL']]);
     dialEvent(pbx, 'DialEnd', caller, a.leg, [['DialStatus', 'CANCEL']]);
     pbx.hangup(a.leg.ch, 26);
     pbx.cdrDialEnd(caller, a.rec, 'NO ANSWER', false);
   }
-  const agent = winner.leg.ch;
   pbx.setConnected(caller, agent.callerNum, agent.callerName);
-  dialEvent(pbx, 'DialEnd', caller, winner.leg, [['DialStatus', 'ANSWER']]);
   pbx.emit('MusicOnHoldStop', 'call,all', caller.snapshot());
   const pos = leave();
   queueEvent(pbx, 'QueueCallerLeave', caller, [
@@ -202,7 +205,10 @@ async function connect(
   q.completed++;
   q.holdtime = Math.round((q.holdtime * (q.completed - 1) + holdMs / 1000) / q.completed);
   q.talktime = Math.round((q.talktime * (q.completed - 1) + talkMs / 1000) / q.completed);
-  releaseCallee(pbx, agent);
   pbx.cdrDialEnd(caller, winner.rec, 'ANSWERED', false);
+  // cdr_manager writes the answered member's record before the others (chan_sip/24, 27).
+  caller.cdrs.splice(caller.cdrs.indexOf(winner.rec), 1);
+  caller.cdrs.unshift(winner.rec);
+  endBridgedCall(pbx, caller, agent);
   caller.vars.set('QUEUESTATUS', 'COMPLETED');
 }

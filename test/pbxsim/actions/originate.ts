@@ -47,11 +47,13 @@ export async function originate(pbx: Pbx, o: OriginateRequest, onAnswer?: (ch: C
   dialEvent(pbx, 'DialBegin', undefined, leg, [['DialString', leg.dialString]]);
   const outcome = leg.start();
   if (ch.state === 5) dialEvent(pbx, 'DialState', undefined, leg, [['DialStatus', 'RINGING']]);
-  const status = await raceLeg(pbx, ch, outcome, o.timeoutMs);
+  const status = await raceLeg(pbx, undefined, ch, outcome, o.timeoutMs);
   if (!ch.hungUp) dialEvent(pbx, 'DialEnd', undefined, leg, [['DialStatus', status]]);
   if (status !== 'ANSWER') {
     const reason: OriginateReason = status === 'BUSY' ? 5 : status === 'NOANSWER' ? 3 : 0;
-    if (!ch.hungUp) pbx.hangup(ch, status === 'BUSY' ? 17 : status === 'NOANSWER' ? 19 : 0, status === 'BUSY' ? 486 : undefined);
+    pbx.setDisposition(ch, status === 'BUSY' ? 'BUSY' : status === 'NOANSWER' ? 'NO ANSWER' : 'FAILED');
+    if (ch.localPeer) pbx.hangup(ch, 0);
+    else if (!ch.hungUp) pbx.hangup(ch, status === 'BUSY' ? 17 : status === 'NOANSWER' ? 19 : 0, status === 'BUSY' ? 486 : undefined);
     return { reason };
   }
   onAnswer?.(ch);
