@@ -1,0 +1,45 @@
+import { normalizeMac } from '../../shared/auth/mac.ts';
+import { REGISTRY_NAME } from './object-call.ts';
+import { log } from './log.ts';
+import type { Env } from './platform.ts';
+
+export { DeviceObject } from './device-object.ts';
+export { RegistryObject } from './registry-object.ts';
+
+/** `/devices/{mac}/...` and `/admin/devices/{mac}/...`: requests that belong to one device's object. */
+const DEVICE_PATH = /^\/(?:admin\/)?devices\/([^/]+)\/?/;
+
+/** The device's object by MAC, or null when the request spans devices (the registry's). */
+function deviceOf(request: Request, path: string): string | null {
+  if (path === '/agent/tunnel') return normalizeMac(request.headers.get('x-device-mac') ?? '') ?? null;
+  const m = DEVICE_PATH.exec(path);
+  return m ? (normalizeMac(decodeURIComponent(m[1]!)) ?? null) : null;
+}
+
+/**
+ * The Worker: routes each request to the object that owns it. Nothing here authorizes or answers
+ * API calls: that is edge/core, run inside the objects.
+ */
+export default {
+  async fetch(request: Request, env: Env): Promise<Response> {
+    const path = new URL(request.url).pathname;
+    // Object-to-object calls only; never reachable from outside.
+    if (path.startsWith('/internal/')) return Response.json({ status: 'error', message: `${request.method} ${path} is not served here` }, { status: 404 });
+    const mac = deviceOf(request, path);
+    const ns = mac ? env.DEVICES : env.REGISTRY;
+    const stub = ns.get(ns.idFromName(mac ?? REGISTRY_NAME));
+    try {
+      return await stub.fetch(request);
+    } catch (e) {
+      // The object was reset (redeploy, eviction, operator restart) while it held this request.
+      log({ level: 'error', msg: 'object failed mid-request', mac, path, error: e instanceof Error ? e.message : String(e) });
+      return Response.json(
+        {
+          status: 'error',
+          message: `the edge restarted this device's session while the request was in flight; a command may or may not have reached the PBX: retry with the same Idempotency-Key, which the box honours, so it does not act twice`,
+        },
+        { status: 503 },
+      );
+    }
+  },
+};

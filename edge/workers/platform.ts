@@ -1,0 +1,68 @@
+/**
+ * The parts of the Workers runtime this edge uses, typed here so the project typechecks with Node's
+ * lib (workers-types would clash with it). Names and shapes follow the Cloudflare docs.
+ */
+export interface SqlCursor<T> {
+  toArray(): T[];
+  readonly rowsWritten: number;
+}
+
+export interface SqlStorage {
+  exec<T = Record<string, string | number | null>>(query: string, ...bindings: (string | number | null)[]): SqlCursor<T>;
+}
+
+export interface DurableObjectStorage {
+  readonly sql: SqlStorage;
+  transactionSync<T>(fn: () => T): T;
+  setAlarm(scheduledTime: number): Promise<void>;
+}
+
+/** A server-side WebSocket as the Hibernation API hands it back. */
+export interface HibernatableWebSocket {
+  send(data: string | ArrayBuffer | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  serializeAttachment(value: unknown): void;
+  deserializeAttachment(): unknown;
+}
+
+export interface DurableObjectState {
+  readonly storage: DurableObjectStorage;
+  acceptWebSocket(ws: HibernatableWebSocket, tags?: string[]): void;
+  getWebSockets(tag?: string): HibernatableWebSocket[];
+  setWebSocketAutoResponse(pair: unknown): void;
+  getWebSocketAutoResponseTimestamp(ws: HibernatableWebSocket): Date | null;
+  /** Resets the object: in-memory state and its WebSockets are gone, storage stays. */
+  abort(reason?: string): void;
+}
+
+export interface DurableObjectStub {
+  fetch(input: Request | string, init?: RequestInit): Promise<Response>;
+}
+
+export interface DurableObjectNamespace {
+  idFromName(name: string): unknown;
+  get(id: unknown): DurableObjectStub;
+}
+
+export interface Env {
+  DEVICES: DurableObjectNamespace;
+  REGISTRY: DurableObjectNamespace;
+  /** Secret (`wrangler secret put COOCENTER_ADMIN_KEY`); without it the admin API is disabled. */
+  COOCENTER_ADMIN_KEY?: string;
+  /** Vars: milliseconds, as strings. */
+  COMMAND_TIMEOUT_MS?: string;
+  HEARTBEAT_MS?: string;
+  /** Comma-separated origins allowed to call the device API from a browser. */
+  CORS_ORIGINS?: string;
+}
+
+/** Runtime globals of workerd that Node's lib does not declare. */
+interface WorkerdGlobals {
+  WebSocketPair: new () => { 0: HibernatableWebSocket; 1: HibernatableWebSocket };
+  WebSocketRequestResponsePair: new (request: string, response: string) => unknown;
+}
+export const workerd = globalThis as unknown as WorkerdGlobals;
+
+/** A 101 response handing the client end of a WebSocketPair to the runtime. */
+export const upgradeResponse = (client: HibernatableWebSocket): Response =>
+  new Response(null, { status: 101, webSocket: client } as ResponseInit);
