@@ -181,6 +181,30 @@ for (const [driver, fixtures] of [
       expect(cdrs.every((m) => m.get('Disposition') === 'NO ANSWER')).toBe(true);
     });
 
+    it('rings the lowest penalty first, skips members on a call (ringinuse=no), and keeps a caller waiting when nobody is free', async () => {
+      const c = await connect();
+      const busy = sim.inboundCall({ from: '801', to: '802' });
+      await c.until(() => events(c).filter((m) => m.event === 'BridgeEnter').length === 2, '802 on a call');
+      // 631: Local/802 (penalty 0) is in use through its StateInterface, so 806 (penalty 5) rings.
+      const q1 = sim.queueCall({ from: '5550100', fromName: 'Customer', queue: '631', talkMs: 1000 });
+      const called = await c.event('AgentCalled', { Linkedid: q1.linkedid });
+      expect(called.get('MemberName')).toBe('Agent 806');
+      await q1.done;
+      await c.action({ Action: 'Hangup', Channel: busy.channel });
+      await busy.done;
+      // With 802 free again, the penalty-0 member is the one rung.
+      const q2 = sim.queueCall({ from: '5550101', queue: '631', talkMs: 1000 });
+      expect((await c.event('AgentCalled', { Linkedid: q2.linkedid })).get('MemberName')).toBe('Agent 802');
+      await q2.done;
+      // Everyone in 630 paused: the caller waits without any member rung, then gives up.
+      for (const iface of [`${tech}/800`, `${tech}/801`]) await c.action({ Action: 'QueuePause', Interface: iface, Queue: '630', Paused: 'true' });
+      const q3 = sim.queueCall({ from: '5550102', queue: '630', hangupAfterMs: 5000 });
+      await q3.done;
+      const abandon = await c.event('QueueCallerAbandon', { Linkedid: q3.linkedid });
+      expect(Number(abandon.get('HoldTime'))).toBeGreaterThanOrEqual(5);
+      expect(events(c).some((m) => m.event === 'AgentCalled' && m.get('Linkedid') === q3.linkedid)).toBe(false);
+    });
+
     it('a member put on hold and taken off shows Hold/Unhold and the hint goes 16 and back to 1', async () => {
       const c = await connect();
       const call = sim.inboundCall({ from: '801', to: '802', talkMs: 60_000 });

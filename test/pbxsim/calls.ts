@@ -15,7 +15,7 @@ export interface Leg {
 }
 
 /** Parses `SIP/802`, `PJSIP/802`, `Local/802@agents/n`. */
-export function parseDialString(pbx: Pbx, target: string): { kind: 'phone'; ext: string } | { kind: 'local'; exten: string; context: string } | undefined {
+function parseDialString(pbx: Pbx, target: string): { kind: 'phone'; ext: string } | { kind: 'local'; exten: string; context: string } | undefined {
   const slash = target.indexOf('/');
   if (slash < 0) return undefined;
   const tech = target.slice(0, slash);
@@ -188,7 +188,7 @@ export function endBridgedCall(pbx: Pbx, caller: Channel, callee: Channel): void
 }
 
 /** After a bridge ends, the callee hangs up, unless Redirect sent it elsewhere in the dialplan. */
-export function releaseCallee(pbx: Pbx, callee: Channel): void {
+function releaseCallee(pbx: Pbx, callee: Channel): void {
   if (callee.hungUp) return;
   const r = callee.redirect;
   if (r) void runDialplan(pbx, callee, r.context, r.exten);

@@ -9,7 +9,7 @@ import type { Pairs } from './wire.ts';
 class Unwind extends Error {}
 
 /** Simulated length of the `hello-world` prompt (a generated tone in the recordings). */
-export const PLAYBACK_MS = 2000;
+const PLAYBACK_MS = 2000;
 
 /** Channel variable a scenario sets to give the IVR its own UserEvents (JSON array of header objects). */
 export const IVR_STEPS_VAR = 'SIM_IVR_STEPS';

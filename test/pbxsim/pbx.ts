@@ -74,7 +74,7 @@ const EXT_TEXT: Record<number, string> = {
   17: 'InUse&Hold',
 };
 
-export const CAUSE_TEXT: Record<number, string> = {
+const CAUSE_TEXT: Record<number, string> = {
   0: 'Unknown',
   16: 'Normal Clearing',
   17: 'User busy',

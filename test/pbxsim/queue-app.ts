@@ -15,9 +15,14 @@ function available(pbx: Pbx, q: QueueState): Member[] {
   return q.members.filter((m) => !m.paused && pbx.deviceState(m.stateInterface).member === 1);
 }
 
-/** Who rings this round: everyone for ringall, the next in turn for rrmemory, the first free for linear. */
+/**
+ * Who rings this round, among the free members of the lowest penalty: all of them for ringall, the
+ * next in turn for rrmemory, the first for linear.
+ */
 function pick(pbx: Pbx, q: QueueState): Member[] {
-  const free = available(pbx, q);
+  const all = available(pbx, q);
+  const lowest = Math.min(...all.map((m) => m.penalty));
+  const free = all.filter((m) => m.penalty === lowest);
   if (free.length === 0 || q.cfg.strategy === 'ringall') return free;
   if (q.cfg.strategy === 'linear') return free.slice(0, 1);
   for (let i = 0; i < q.members.length; i++) {

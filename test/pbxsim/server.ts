@@ -6,7 +6,7 @@ import { header, type ActionContext, type ActionTable, type Reply } from './acti
 import type { Pbx, SimEvent } from './pbx.ts';
 import { encodeMessage, epochMicros, eventTv, type Pairs } from './wire.ts';
 
-export const BANNER = 'Asterisk Call Manager/9.0.0\r\n';
+const BANNER = 'Asterisk Call Manager/9.0.0\r\n';
 
 export interface AmiServerOptions {
   pbx: Pbx;

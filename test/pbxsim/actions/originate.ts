@@ -21,7 +21,7 @@ export interface OriginateRequest {
 export type OriginateReason = 0 | 3 | 4 | 5;
 
 /** `"Click 802" <802>`, `Name <802>` or `802`. */
-export function parseCallerId(v: string): { num: string; name: string } {
+function parseCallerId(v: string): { num: string; name: string } {
   const m = /^\s*"?([^"<]*?)"?\s*<([^>]*)>\s*$/.exec(v);
   if (m) return { name: m[1] as string, num: m[2] as string };
   return { name: '', num: v.trim() };
