@@ -9,6 +9,8 @@ import {
   type PhoneConfig,
   type QueueConfig,
 } from './config.ts';
+import { SimError } from './errors.ts';
+import { silentWav } from './wav.ts';
 import { cdrTime, type Pairs } from './wire.ts';
 
 /** An event as the server writes it: `Event`, `Privilege`, then the body. */
@@ -205,7 +207,7 @@ export class Pbx {
 
   setPhone(ext: string, change: Partial<PhoneBehaviour>): void {
     const p = this.phones.get(ext);
-    if (!p) throw new Error(`no phone ${ext}`);
+    if (!p) throw new SimError('SIM_NO_PHONE', `no phone ${ext}`);
     Object.assign(p, change);
   }
 
@@ -679,27 +681,3 @@ export class Pbx {
   }
 }
 
-/** 8 kHz 16-bit mono PCM silence with a RIFF header, so players and Range requests have real bytes. */
-function silentWav(ms: number): Uint8Array {
-  const samples = Math.max(1, Math.round((ms / 1000) * 8000));
-  const data = samples * 2;
-  const buf = new Uint8Array(44 + data);
-  const v = new DataView(buf.buffer);
-  const ascii = (at: number, s: string) => {
-    for (let i = 0; i < s.length; i++) buf[at + i] = s.charCodeAt(i);
-  };
-  ascii(0, 'RIFF');
-  v.setUint32(4, 36 + data, true);
-  ascii(8, 'WAVE');
-  ascii(12, 'fmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true);
-  v.setUint16(22, 1, true);
-  v.setUint32(24, 8000, true);
-  v.setUint32(28, 16000, true);
-  v.setUint16(32, 2, true);
-  v.setUint16(34, 16, true);
-  ascii(36, 'data');
-  v.setUint32(40, data, true);
-  return buf;
-}

@@ -1,5 +1,6 @@
 import type { Channel } from './channel.ts';
 import { INTERNAL } from './config.ts';
+import { SimError } from './errors.ts';
 import { IVR_STEPS_VAR, runDialplan } from './dialplan.ts';
 import type { Pbx } from './pbx.ts';
 
@@ -27,14 +28,10 @@ export interface ScenarioHandle {
   done: Promise<void>;
 }
 
-export class ScenarioError extends Error {
-  readonly code = 'SIM_SCENARIO';
-}
-
 /** A call no AMI action starts: a phone or an outside caller dials into the dialplan. */
 export function inboundCall(pbx: Pbx, o: InboundCallOptions): ScenarioHandle {
   const phone = pbx.phones.get(o.from);
-  if (phone && !phone.registered) throw new ScenarioError(`phone ${o.from} is not registered`);
+  if (phone && !phone.registered) throw new SimError('SIM_NOT_REGISTERED', `phone ${o.from} is not registered`);
   const ch = phone ? pbx.newPhoneChannel(o.from, INTERNAL, o.to) : pbx.newTrunkChannel(o.from, o.fromName ?? o.from, INTERNAL, o.to);
   if (o.ivrSteps) ch.vars.set(IVR_STEPS_VAR, JSON.stringify(o.ivrSteps));
   pbx.setState(ch, 4);
@@ -65,7 +62,7 @@ export function inboundCall(pbx: Pbx, o: InboundCallOptions): ScenarioHandle {
 /** Puts a phone's call on hold or takes it off (a re-INVITE with sendonly / sendrecv). */
 export function hold(pbx: Pbx, target: string, on: boolean): Channel {
   const ch = pbx.channels.get(target) ?? [...pbx.channels.values()].find((c) => c.device === `${pbx.tech}/${target}`);
-  if (!ch) throw new ScenarioError(`no live channel for ${target}`);
+  if (!ch) throw new SimError('SIM_NO_CHANNEL', `no live channel for ${target}`);
   if (ch.onHold === on) return ch;
   ch.onHold = on;
   pbx.emit(on ? 'Hold' : 'Unhold', 'call,all', on ? [...ch.snapshot(), ['MusicClass', 'default']] : ch.snapshot());
@@ -76,7 +73,7 @@ export function hold(pbx: Pbx, target: string, on: boolean): Channel {
 /** A phone registers or unregisters, with the events of the driver in use. */
 export function register(pbx: Pbx, ext: string, on: boolean): void {
   const phone = pbx.phones.get(ext);
-  if (!phone) throw new ScenarioError(`no phone ${ext}`);
+  if (!phone) throw new SimError('SIM_NO_PHONE', `no phone ${ext}`);
   if (phone.registered === on) return;
   phone.registered = on;
   const peer = `${pbx.tech}/${ext}`;

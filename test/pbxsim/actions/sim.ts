@@ -1,5 +1,6 @@
 import type { PhoneBehaviour } from '../config.ts';
-import { hold, inboundCall, register, ScenarioError, type InboundCallOptions } from '../scenarios.ts';
+import { SimError } from '../errors.ts';
+import { hold, inboundCall, register, type InboundCallOptions } from '../scenarios.ts';
 import { failure, header, isTrue, success, type ActionContext, type ActionTable } from './reply.ts';
 
 /** `1500` -> 1500 ms; `never` / `null` -> null (rings forever, never hangs up). */
@@ -18,7 +19,7 @@ function scenario(ctx: ActionContext, o: InboundCallOptions) {
     );
     return [success(ctx, [['Message', 'Scenario started'], ['Channel', h.channel], ['Uniqueid', h.uniqueid], ['Linkedid', h.linkedid]])];
   } catch (e) {
-    if (e instanceof ScenarioError) return failure(ctx, e.message);
+    if (e instanceof SimError) return failure(ctx, e.message);
     throw e;
   }
 }
@@ -59,7 +60,7 @@ export const simActions: ActionTable = {
       const ch = hold(ctx.pbx, target, header(ctx, 'Hold') === undefined ? true : isTrue(header(ctx, 'Hold')));
       return [success(ctx, [['Channel', ch.name]])];
     } catch (e) {
-      if (e instanceof ScenarioError) return failure(ctx, e.message);
+      if (e instanceof SimError) return failure(ctx, e.message);
       throw e;
     }
   },
