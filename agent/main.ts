@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startAgent } from './agent.ts';
+import { formatCheckLine, runCheck } from './check.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { jsonLog } from './log.ts';
 
@@ -15,7 +16,8 @@ Options:
   --help          this text
 
 Prints "agent ready" and where the LAN API listens once AMI is logged in.
-Logs are JSON lines on stderr. Exit codes: 0 ok, 1 runtime failure, 2 broken api.conf.`;
+Logs are JSON lines on stderr. Exit codes: 0 ok, 1 runtime failure, 2 broken api.conf.
+--check prints one line per check, "ok" or "FIX" with what to do; exit 0 when all are ok, 1 otherwise.`;
 
 async function main(): Promise<number> {
   let args;
@@ -31,6 +33,10 @@ async function main(): Promise<number> {
   if (args.values.help) {
     process.stdout.write(`${HELP}\n`);
     return 0;
+  }
+  if (args.values.check) {
+    const ok = await runCheck({ configPath: args.values.config, report: (l) => process.stdout.write(`${formatCheckLine(l)}\n`) });
+    return ok ? 0 : 1;
   }
   let config;
   try {
