@@ -15,7 +15,7 @@ import { deviceStore, syncTenantKeys } from './device-store.ts';
 import { doSql } from './do-sql.ts';
 import { listVar, log, msVar } from './log.ts';
 import { callObject, REGISTRY_NAME } from './object-call.ts';
-import { upgradeResponse, workerd, type DurableObjectState, type Env, type HibernatableWebSocket } from './platform.ts';
+import { keepContentLength, upgradeResponse, workerd, type DurableObjectState, type Env, type HibernatableWebSocket } from './platform.ts';
 
 /** Kept on each accepted socket (serializeAttachment) so a woken object knows whose tunnel it is. */
 interface SocketAttachment {
@@ -101,7 +101,7 @@ export class DeviceObject {
     this.checkLiveness();
     if (url.pathname === '/agent/tunnel' && request.headers.get('upgrade')?.toLowerCase() === 'websocket') return this.upgrade(request);
     if (request.method === 'POST' && /^\/admin\/devices\/[^/]+\/restart$/.test(url.pathname)) return this.restart(request);
-    return this.edge.app.fetch(request);
+    return keepContentLength(await this.edge.app.fetch(request));
   }
 
   webSocketMessage(ws: HibernatableWebSocket, message: string | ArrayBuffer): void {

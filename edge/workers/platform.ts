@@ -60,9 +60,22 @@ export interface Env {
 interface WorkerdGlobals {
   WebSocketPair: new () => { 0: HibernatableWebSocket; 1: HibernatableWebSocket };
   WebSocketRequestResponsePair: new (request: string, response: string) => unknown;
+  FixedLengthStream: new (length: number) => TransformStream<Uint8Array, Uint8Array>;
 }
 export const workerd = globalThis as unknown as WorkerdGlobals;
 
 /** A 101 response handing the client end of a WebSocketPair to the runtime. */
 export const upgradeResponse = (client: HibernatableWebSocket): Response =>
   new Response(null, { status: 101, webSocket: client } as ResponseInit);
+
+/**
+ * workerd sends a streamed body chunked and drops its Content-Length unless the stream says how long
+ * it is; a recording's length matters to players (seek, progress), so it is kept.
+ */
+export function keepContentLength(res: Response): Response {
+  const length = Number(res.headers.get('content-length'));
+  if (!res.body || !Number.isInteger(length) || length <= 0) return res;
+  const sized = new workerd.FixedLengthStream(length);
+  res.body.pipeTo(sized.writable).catch(() => {});
+  return new Response(sized.readable, res);
+}

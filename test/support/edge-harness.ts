@@ -40,11 +40,11 @@ export async function call(url: string, init: RequestInit & { json?: unknown } =
   return { status: res.status, body, headers: res.headers };
 }
 
-export const admin = (edge: EdgeServer, method: string, path: string, json?: unknown) =>
+export const admin = (edge: { url: string }, method: string, path: string, json?: unknown) =>
   call(`${edge.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}` }, ...(json !== undefined ? { json } : {}) });
 
 /** Creates a tenant and registers `mac` under it; returns the secrets shown once. */
-export async function provision(edge: EdgeServer, mac: string, settings: Record<string, unknown> = {}, tenant?: { id: string; key: string }) {
+export async function provision(edge: { url: string }, mac: string, settings: Record<string, unknown> = {}, tenant?: { id: string; key: string }) {
   const t = tenant ?? (await admin(edge, 'POST', '/admin/tenants', { name: `tenant of ${mac}` })).body;
   const d = await admin(edge, 'PUT', `/admin/devices/${mac}`, { tenant: t.id, ...settings });
   if (d.status !== 201) throw new Error(`provision failed: ${d.status} ${JSON.stringify(d.body)}`);

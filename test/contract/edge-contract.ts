@@ -1,0 +1,269 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { admin, call, MemoryOutbox, provision, ScriptedDevice, startAgent, until, type TestAgent } from '../support/edge-harness.ts';
+
+/** One running edge, whatever the runtime, as the contract drives it. */
+export interface ContractEdge {
+  url: string;
+  /** What the edge logged so far, where the runtime lets the test read it. */
+  logs?: () => unknown[];
+  /** Stops the edge, runs `whileDown`, and starts it again on the same URL and the same storage. */
+  restart(whileDown?: () => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ContractEdgeOptions {
+  commandTimeoutMs?: number;
+}
+
+export type StartContractEdge = (opts: ContractEdgeOptions) => Promise<ContractEdge>;
+
+const MAC = '68:69:2e:03:8b:3e';
+
+/**
+ * The edge's promises to CRMs, operators and agents, checked against one runtime: the Node edge
+ * (test/integration/edge-tunnel.test.ts) and the Workers edge in workerd (test/workers/).
+ */
+export function edgeContract(startEdge: StartContractEdge): void {
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(settings: Record<string, unknown> = {}, edgeOptions: ContractEdgeOptions = {}) {
+  const edge = await startEdge({ commandTimeoutMs: 1000, ...edgeOptions });
+  cleanups.push(() => edge.close());
+  const secrets = await provision(edge, MAC, settings);
+  const device = new ScriptedDevice();
+  const outbox = new MemoryOutbox();
+  return { edge, secrets, device, outbox };
+}
+
+function agent(edge: { url: string }, o: Parameters<typeof startAgent>[1]): TestAgent {
+  const a = startAgent(edge, o);
+  cleanups.push(() => a.client.close());
+  return a;
+}
+
+/** A webhook receiver that records what it is sent and answers 200. */
+async function receiver(): Promise<{ url: string; got: { id: string; body: string; headers: Record<string, string> }[] }> {
+  const got: { id: string; body: string; headers: Record<string, string> }[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString('utf8')));
+    req.on('end', () => {
+      got.push({ id: String(req.headers['webhook-id']), body, headers: req.headers as Record<string, string> });
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got };
+}
+
+const api = (edge: { url: string }, path: string, key: string, init: RequestInit & { json?: unknown } = {}) =>
+  call(`${edge.url}/devices/${MAC}/coocenter-api${path}`, { ...init, headers: { authorization: `Bearer ${key}`, ...(init.headers as Record<string, string>) } });
+
+describe('edge: commands through the tunnel', () => {
+  it('relays an operation and answers with the device body; any MAC spelling reaches the same device', async () => {
+    const { edge, secrets, device, outbox } = await setup();
+    const a = agent(edge, { mac: MAC, token: secrets.token, device, outbox });
+    await a.waitFor('online');
+    const r = await api(edge, '/extensions/current-calls', secrets.tenantKey, { method: 'POST' });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ status: 'success', message: 'Channels will follow', data: [{ op: 'current-calls', params: {} }] });
+    const click = await call(`${edge.url}/devices/68-69-2E-03-8B-3E/coocenter-api/extensions/click-number`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secrets.tenantKey}` },
+      json: { src: '801', dst: '13800138000' },
+    });
+    expect(click.status).toBe(200);
+    expect(device.calls.at(-1)).toEqual({ op: 'click-number', params: { src: '801', dst: '13800138000' } });
+    // A device error keeps its status and message across the tunnel.
+    const hang = await api(edge, '/extensions/hangup', secrets.tenantKey, { method: 'POST', json: { extension: '805' } });
+    expect(hang).toMatchObject({ status: 409, body: { status: 'error', message: 'extension 805 has no live call' } });
+    // Commands that act on calls are audited with who and which key, never the key itself.
+    const audit = await admin(edge, 'GET', `/admin/audit?mac=${MAC}`);
+    expect(audit.body.map((e: { action: string; status: number }) => [e.action, e.status])).toEqual([['hangup', 409], ['click-number', 200]]);
+    expect(audit.body[0]).toMatchObject({ actor: `tenant:${secrets.tenantId}`, tenant: secrets.tenantId });
+    expect(JSON.stringify(audit.body) + JSON.stringify(edge.logs?.() ?? [])).not.toContain(secrets.tenantKey);
+  });
+
+  it('a retried click-to-dial with the same Idempotency-Key rings once', async () => {
+    const { edge, secrets, device, outbox } = await setup();
+    await agent(edge, { mac: MAC, token: secrets.token, device, outbox }).waitFor('online');
+    const send = () =>
+      api(edge, '/extensions/click-number', secrets.tenantKey, { method: 'POST', headers: { 'idempotency-key': 'k1' }, json: { src: '801', dst: '802' } });
+    const [first, second] = [await send(), await send()];
+    expect(second).toMatchObject({ status: first.status, body: first.body });
+    expect(device.calls.filter((c) => c.op === 'click-number')).toHaveLength(1);
+  });
+
+  it('answers 503 when the device is offline, and 504 in bounded time when it is slow', async () => {
+    const { edge, secrets, device, outbox } = await setup();
+    const offline = await api(edge, '/queues/queue-info', secrets.tenantKey);
+    expect(offline.status).toBe(503);
+    expect(offline.body.message).toMatch(/offline/);
+    await agent(edge, { mac: MAC, token: secrets.token, device, outbox }).waitFor('online');
+    device.hold['queue-info'] = new Promise(() => {});
+    const started = Date.now();
+    const slow = await api(edge, '/queues/queue-info', secrets.tenantKey);
+    expect(slow.status).toBe(504);
+    expect(slow.body.message).toMatch(/did not answer queue-info within 1 s/);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('a tunnel cut mid-command gives the caller a clear 503, not a hang', async () => {
+    const { edge, secrets, device, outbox } = await setup({}, { commandTimeoutMs: 10_000 });
+    const a = agent(edge, { mac: MAC, token: secrets.token, device, outbox });
+    await a.waitFor('online');
+    device.hold['extension-status'] = new Promise(() => {});
+    const pending = api(edge, '/extensions/extension-status', secrets.tenantKey);
+    await until(() => device.calls.some((c) => c.op === 'extension-status'), 'the command to reach the device');
+    a.client.close();
+    const r = await pending;
+    expect(r.status).toBe(503);
+    expect(r.body.message).toMatch(/tunnel closed before it answered/);
+  });
+});
+
+describe('edge: who may call', () => {
+  it('refuses another tenant, a missing key, and WEBKEY digests unless the device allows them', async () => {
+    const { edge, secrets, device, outbox } = await setup();
+    const other = (await admin(edge, 'POST', '/admin/tenants', { name: 'other' })).body;
+    const digest = 'a'.repeat(32);
+    await agent(edge, { mac: MAC, token: secrets.token, device, outbox, webkeyDigests: [digest] }).waitFor('online');
+    expect((await api(edge, '/queues/queue-info', other.key)).status).toBe(403);
+    // Unknown device: the same 403, so a key cannot probe which MACs exist.
+    const unknown = await call(`${edge.url}/devices/00:11:22:33:44:55/coocenter-api/queues/queue-info`, { headers: { authorization: `Bearer ${other.key}` } });
+    expect(unknown.status).toBe(403);
+    expect((await call(`${edge.url}/devices/${MAC}/coocenter-api/queues/queue-info`)).status).toBe(401);
+    const byDigest = () => call(`${edge.url}/devices/${MAC}/coocenter-api/queues/queue-info`, { headers: { authorization: digest } });
+    expect((await byDigest()).status).toBe(401);
+    await admin(edge, 'PUT', `/admin/devices/${MAC}`, { tenant: secrets.tenantId, allowWebkey: true });
+    expect((await byDigest()).status).toBe(200);
+    expect(device.calls).toHaveLength(1);
+    // Status is the tenant's to read; the admin API is not.
+    expect((await call(`${edge.url}/devices/${MAC}/status`, { headers: { authorization: `Bearer ${secrets.tenantKey}` } })).body).toMatchObject({
+      online: true,
+      asteriskVersion: '20.20.1',
+      ami: 'ready',
+    });
+    expect((await call(`${edge.url}/admin/devices`, { headers: { authorization: `Bearer ${secrets.tenantKey}` } })).status).toBe(401);
+  });
+
+  it('refuses a forged token, another MAC token and a rotated token; rotation closes the live tunnel', async () => {
+    const { edge, secrets, device, outbox } = await setup();
+    const otherMac = '68:69:2e:03:8b:3f';
+    const other = await provision(edge, otherMac, {}, { id: secrets.tenantId, key: secrets.tenantKey });
+    const forged = agent(edge, { mac: MAC, token: 'cdt_forged', device, outbox });
+    const crossed = agent(edge, { mac: MAC, token: other.token, device, outbox });
+    await until(() => forged.statuses.some((s) => /HTTP 401/.test(s.reason ?? '')), 'forged token refused');
+    await until(() => crossed.statuses.some((s) => /HTTP 401/.test(s.reason ?? '')), 'other MAC token refused');
+    forged.client.close();
+    crossed.client.close();
+
+    const good = agent(edge, { mac: MAC, token: secrets.token, device, outbox });
+    await good.waitFor('online');
+    const rotated = await admin(edge, 'POST', `/admin/devices/${MAC}/token`);
+    expect(rotated.status).toBe(201);
+    await until(() => good.statuses.some((s) => /REVOKED/.test(s.reason ?? '')), 'tunnel closed REVOKED');
+    await until(() => good.statuses.some((s) => /HTTP 401/.test(s.reason ?? '')), 'old token refused on reconnect');
+    good.client.close();
+    const renewed = agent(edge, { mac: MAC, token: rotated.body.token, device, outbox });
+    await renewed.waitFor('online');
+  });
+
+  it('a second agent with the same MAC replaces the first, and repeated replacements show as a conflict', async () => {
+    const { edge, secrets, device, outbox } = await setup();
+    const first = agent(edge, { mac: MAC, token: secrets.token, device, outbox });
+    await first.waitFor('online');
+    const second = agent(edge, { mac: MAC, token: secrets.token, device: new ScriptedDevice(), outbox });
+    await second.waitFor('online');
+    await until(() => first.statuses.some((s) => /REPLACED/.test(s.reason ?? '')), 'first agent told it was replaced');
+    await api(edge, '/queues/queue-info', secrets.tenantKey);
+    expect(device.calls).toHaveLength(0);
+    // The first agent comes back (cloned token): a second replacement within the window is a conflict.
+    await until(async () => (await call(`${edge.url}/devices/${MAC}/status`, { headers: { authorization: `Bearer ${secrets.tenantKey}` } })).body.conflicts >= 1, 'conflict counted', 10_000);
+    const metrics = await call(`${edge.url}/metrics`);
+    expect(metrics.body).toMatch(/coocenter_edge_tunnel_conflicts [1-9]/);
+  });
+});
+
+describe('edge: events', () => {
+  it('commits before acking, resends after a reconnect without duplicates, and delivers signed events in order', async () => {
+    const hook = await receiver();
+    const { edge, secrets, device, outbox } = await setup({ url: hook.url });
+    for (let i = 0; i < 5; i++) outbox.append('hangup', { event: 'hangup', n: i });
+    const a = agent(edge, { mac: MAC, token: secrets.token, device, outbox });
+    await until(() => outbox.ackedUpTo === 4, 'first five acked');
+    // The agent loses its acks (as after a crash between send and ack): it sends all again.
+    a.client.close();
+    const replay = new MemoryOutbox(outbox.epoch);
+    for (const e of outbox.entries) replay.append(e.type, JSON.parse(e.body));
+    for (let i = 5; i < 8; i++) replay.append('hangup', { event: 'hangup', n: i });
+    agent(edge, { mac: MAC, token: secrets.token, device, outbox: replay });
+    await until(() => replay.ackedUpTo === 7, 'all eight acked');
+    await until(() => hook.got.length >= 8, 'eight deliveries');
+    const ns = hook.got.map((g) => JSON.parse(g.body).n);
+    expect(ns).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const wh = new Webhook(secrets.webhookSecret);
+    for (const g of hook.got) expect(() => wh.verify(g.body, g.headers)).not.toThrow();
+  });
+
+  it('loses nothing when the edge restarts mid-stream on the same storage', async () => {
+    const hook = await receiver();
+    const edge = await startEdge({});
+    cleanups.push(() => edge.close());
+    const secrets = await provision(edge, MAC, { url: hook.url });
+    const outbox = new MemoryOutbox();
+    const device = new ScriptedDevice();
+    for (let i = 0; i < 50; i++) outbox.append('cdr', { event: 'cdr', n: i });
+    const a = agent(edge, { mac: MAC, token: secrets.token, device, outbox });
+    await until(() => outbox.ackedUpTo >= 0, 'some events acked');
+    await edge.restart(() => {
+      for (let i = 50; i < 100; i++) outbox.append('cdr', { event: 'cdr', n: i });
+    });
+    await until(() => outbox.ackedUpTo === 99, 'all hundred acked after the restart', 10_000);
+    await until(() => new Set(hook.got.map((g) => g.id)).size === 100, 'a hundred distinct deliveries', 10_000);
+    const firstSeen = [...new Map(hook.got.map((g) => [g.id, JSON.parse(g.body).n as number])).values()];
+    expect(firstSeen).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    a.client.close();
+  });
+});
+
+describe('edge: recordings', () => {
+  it('streams a 50 MB recording through the tunnel, whole and with Range', async () => {
+    const { edge, secrets, device, outbox } = await setup();
+    device.recordingSize = 50 * 1024 * 1024;
+    await agent(edge, { mac: MAC, token: secrets.token, device, outbox }).waitFor('online');
+    const res = await fetch(`${edge.url}/devices/${MAC}/coocenter-api/monitor/big.wav`, { headers: { authorization: `Bearer ${secrets.tenantKey}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-length')).toBe(String(device.recordingSize));
+    let total = 0;
+    let wrong = 0;
+    const reader = res.body!.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      for (let i = 0; i < value.length; i += 4099) if (value[i] !== (total + i) % 251) wrong++;
+      total += value.length;
+    }
+    expect(total).toBe(device.recordingSize);
+    expect(wrong).toBe(0);
+
+    const part = await fetch(`${edge.url}/devices/${MAC}/coocenter-api/monitor/big.wav`, {
+      headers: { authorization: `Bearer ${secrets.tenantKey}`, range: 'bytes=1000-1999' },
+    });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 1000-1999/${device.recordingSize}`);
+    const bytes = new Uint8Array(await part.arrayBuffer());
+    expect(bytes.length).toBe(1000);
+    expect(bytes[0]).toBe(1000 % 251);
+    const missing = await api(edge, '/monitor/nope.wav', secrets.tenantKey);
+    expect(missing.status).toBe(404);
+  });
+});
+}
