@@ -1,0 +1,95 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { OperationName } from '../../shared/api/operations.ts';
+import type { RunOptions } from '../../shared/device.ts';
+import { createMemoryIdempotencyStore } from '../../shared/idempotency.ts';
+import { admin, call, MemoryOutbox, provision, ScriptedDevice, startAgent, until } from '../support/edge-harness.ts';
+import { startWorkersEdge } from '../support/workers-edge.ts';
+
+const MAC = '68:69:2e:03:8b:3e';
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** The box's side of idempotency, as the agent's AmiDevice keeps it: one action per key. */
+class KeyedDevice extends ScriptedDevice {
+  private readonly seen = createMemoryIdempotencyStore({ now: Date.now });
+  override async run(op: OperationName, params: unknown, options: RunOptions = {}): Promise<unknown> {
+    if (options.idempotencyKey === undefined) return super.run(op, params);
+    const answer = await this.seen.once(op, options.idempotencyKey, JSON.stringify(params), async () => ({ status: 200, body: await super.run(op, params) }));
+    return answer.body;
+  }
+}
+
+async function setup() {
+  const edge = await startWorkersEdge({ commandTimeoutMs: 10_000 });
+  cleanups.push(() => edge.close());
+  const secrets = await provision(edge, MAC);
+  const device = new KeyedDevice();
+  const outbox = new MemoryOutbox();
+  const agent = startAgent(edge, { mac: MAC, token: secrets.token, device, outbox });
+  cleanups.push(() => agent.client.close());
+  await agent.waitFor('online');
+  return { edge, secrets, device, outbox, agent };
+}
+
+const click = (edge: { url: string }, key: string, idempotencyKey: string) =>
+  call(`${edge.url}/devices/${MAC}/coocenter-api/extensions/click-number`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'idempotency-key': idempotencyKey },
+    json: { src: '801', dst: '802' },
+  });
+
+describe('workers edge: the device object', () => {
+  it('a command in flight when the object restarts gets a clear 503, and its retry with the same key does not ring twice', async () => {
+    const { edge, secrets, device, agent } = await setup();
+    let release!: () => void;
+    device.hold['click-number'] = new Promise<void>((r) => (release = r));
+    const pending = click(edge, secrets.tenantKey, 'k-restart');
+    await until(() => device.calls.some((c) => c.op === 'click-number'), 'the command to reach the box');
+    expect((await admin(edge, 'POST', `/admin/devices/${MAC}/restart`)).status).toBe(202);
+    const cut = await pending;
+    expect(cut.status).toBe(503);
+    expect(cut.body.message).toMatch(/may or may not have reached the PBX: retry with the same Idempotency-Key/);
+    await until(() => agent.statuses.filter((s) => s.status === 'online').length >= 2, 'the agent back online');
+    release();
+    const retry = await click(edge, secrets.tenantKey, 'k-restart');
+    expect(retry.status).toBe(200);
+    expect(device.calls.filter((c) => c.op === 'click-number')).toHaveLength(1);
+  });
+
+  it('keeps the tunnel, its facts and its events through hibernation; heartbeats are answered while it sleeps', async () => {
+    const { edge, secrets, device, outbox, agent } = await setup();
+    const status = () => call(`${edge.url}/devices/${MAC}/status`, { headers: { authorization: `Bearer ${secrets.tenantKey}` } });
+    const before = (await status()).body;
+    // workerd hibernates an idle object after about 10 s; the agent pings every 10 s meanwhile.
+    await new Promise((r) => setTimeout(r, 16_000));
+    expect(agent.statuses.filter((s) => s.status === 'online')).toHaveLength(1);
+    const after = (await status()).body;
+    expect(after).toMatchObject({ online: true, since: before.since, asteriskVersion: '20.20.1', ami: 'ready' });
+    const r = await call(`${edge.url}/devices/${MAC}/coocenter-api/queues/queue-info`, { headers: { authorization: `Bearer ${secrets.tenantKey}` } });
+    expect(r.status).toBe(200);
+    expect(device.calls.at(-1)?.op).toBe('queue-info');
+    outbox.append('hangup', { event: 'hangup', n: 1 });
+    await until(() => outbox.ackedUpTo === 0, 'an event acked by the woken object');
+    expect((await status()).body.eventsWaitingOnEdge).toBe(1);
+  }, 40_000);
+});
+
+describe('workers edge: deploy', () => {
+  it('wrangler deploy --dry-run builds the Worker offline with both objects bound', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'coocenter-deploy-'));
+    cleanups.push(() => rmSync(out, { recursive: true, force: true }));
+    const { stdout } = await promisify(execFile)('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', out], {
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+    });
+    expect(stdout).toMatch(/env\.DEVICES \(DeviceObject\)/);
+    expect(stdout).toMatch(/env\.REGISTRY \(RegistryObject\)/);
+    expect(readdirSync(out)).toContain('index.js');
+  });
+});
