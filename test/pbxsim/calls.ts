@@ -114,11 +114,12 @@ export function dialEvent(pbx: Pbx, event: 'DialBegin' | 'DialState' | 'DialEnd'
 }
 
 /** Ends a leg that will not be bridged, with the causes the recordings show for each ending. */
-export function dropLeg(pbx: Pbx, leg: Leg, status: DialStatus): void {
+export function dropLeg(pbx: Pbx, leg: Leg, status: DialStatus, caller?: Channel): void {
   if (leg.ch.localPeer) pbx.hangup(leg.ch, 0);
   else if (status === 'BUSY') pbx.hangup(leg.ch, 17, 486);
-  // The caller cancelled: PJSIP reports 127 with the callee's 500 (pjsip/23), chan_sip a plain 16.
-  else if (status === 'CANCEL' && pbx.driver === 'pjsip') pbx.hangup(leg.ch, 127, 500);
+  // A phone caller cancelled: PJSIP reports 127 with the callee's 500 (pjsip/23), chan_sip a plain 16;
+  // a Local caller going away is a plain 16 on both (25).
+  else if (status === 'CANCEL' && pbx.driver === 'pjsip' && caller?.device) pbx.hangup(leg.ch, 127, 500);
   // A ring timeout: chan_sip says 16, PJSIP 0 (chan_sip/22, pjsip/22).
   else if (status === 'NOANSWER' && pbx.driver === 'pjsip') pbx.hangup(leg.ch, 0);
   else pbx.hangup(leg.ch, 16);
@@ -151,7 +152,7 @@ export async function dial(pbx: Pbx, caller: Channel, target: string, timeoutS: 
   caller.vars.set('DIALSTATUS', status);
   dialEvent(pbx, 'DialEnd', caller, leg, [['DialStatus', status]]);
   if (status !== 'ANSWER') {
-    dropLeg(pbx, leg, status);
+    dropLeg(pbx, leg, status, caller);
     if (status === 'BUSY' && !caller.gone) {
       caller.cause = 17;
       caller.techCause = 486;

@@ -47,6 +47,8 @@ export class Channel {
   redirect: { context: string; exten: string } | undefined;
   /** Called when the channel is answered (a Local ;2 answering answers its ;1). */
   onAnswer: (() => void) | undefined;
+  /** Waiting in, or connected by, the Queue application. */
+  inQueue = false;
   /** Called when the dialplan signals busy without hanging up (Busy() in a Local ;2). */
   onBusy: (() => void) | undefined;
   /** Called when the channel enters a bridge (scenarios time the talk from here). */

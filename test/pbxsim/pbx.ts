@@ -507,9 +507,15 @@ export class Pbx {
     if (bridge && bridge.channels.length > 0) this.dissolve(bridge);
     this.channels.delete(ch.name);
     this.refreshDevice(ch.device);
-    // ;1 going takes ;2 along; ;2 ending before it answered leaves ;1 to whoever dialed it.
+    // ;1 going takes ;2 along (its Dial ends first, chan_sip/25); ;2 ending before it answered leaves
+    // ;1 to whoever dialed it.
     const peer = ch.localPeer;
-    if (peer && !peer.hungUp && (ch.name.endsWith(';1') || peer.state === 6)) this.hangup(peer, peer.cause);
+    if (peer && !peer.gone && (ch.name.endsWith(';1') || peer.state === 6)) {
+      if (peer.running) {
+        peer.hangupRequested = true;
+        peer.interrupt();
+      } else this.hangup(peer, peer.cause);
+    }
     for (const w of [...this.goneWaiters]) {
       if ([...this.channels.values()].some(w.match)) continue;
       this.goneWaiters.delete(w);
@@ -524,7 +530,11 @@ export class Pbx {
    */
   softHangup(ch: Channel, cause = 16, event: 'SoftHangupRequest' | 'HangupRequest' = 'SoftHangupRequest'): void {
     if (ch.gone) return;
-    this.emit(event, 'call,all', [...ch.snapshot(), ['Cause', String(cause)]]);
+    // A phone's request carries its SIP code first, and no Cause when it gave none (chan_sip/23, 25).
+    const extra: Pairs = [];
+    if (event === 'HangupRequest' && ch.techCause !== undefined && this.driver === 'pjsip') extra.push(['TechCause', String(ch.techCause)]);
+    if (event === 'SoftHangupRequest' || cause !== 0) extra.push(['Cause', String(cause)]);
+    this.emit(event, 'call,all', [...ch.snapshot(), ...extra]);
     if (!ch.running) return this.hangup(ch, cause);
     ch.cause = cause;
     ch.hangupRequested = true;

@@ -62,6 +62,7 @@ export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS
     return;
   }
   const joinedAt = pbx.now();
+  caller.inQueue = true;
   q.callers.push({ ch: caller, joinedAt });
   const position = q.callers.length;
   queueEvent(pbx, 'QueueCallerJoin', caller, [
@@ -109,13 +110,14 @@ export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS
         agentEvent(pbx, 'AgentRingNoAnswer', caller, a, [['RingTime', String(Math.round(pbx.now() - a.startedAt))]]);
       dialEvent(pbx, 'DialEnd', caller, a.leg, [['DialStatus', caller.gone ? 'CANCEL' : status]]);
       dialEvent(pbx, 'DialEnd', caller, a.leg, [['DialStatus', 'CANCEL']]);
-      dropLeg(pbx, a.leg, status);
+      dropLeg(pbx, a.leg, status, caller);
       pbx.cdrDialEnd(caller, a.rec, 'NO ANSWER', false);
     }
     if (caller.gone) break;
     await pbx.sleep(caller, q.cfg.retry * 1000);
   }
 
+  caller.inQueue = false;
   if (caller.gone) {
     pbx.emit('MusicOnHoldStop', 'call,all', caller.snapshot());
     const pos = leave();
@@ -211,6 +213,9 @@ async function connect(
   q.holdtime = Math.round((q.holdtime * (q.completed - 1) + holdMs / 1000) / q.completed);
   q.talktime = Math.round((q.talktime * (q.completed - 1) + talkMs / 1000) / q.completed);
   pbx.cdrDialEnd(caller, winner.rec, 'ANSWERED', false);
+  // A caller who hung up after talking reports Normal Clearing (chan_sip/27).
+  if (caller.hangupRequested && caller.cause === 0) caller.cause = 16;
+  caller.inQueue = false;
   // cdr_manager writes the answered member's record before the others (chan_sip/24, 27).
   caller.cdrs.splice(caller.cdrs.indexOf(winner.rec), 1);
   caller.cdrs.unshift(winner.rec);

@@ -38,7 +38,8 @@ export function inboundCall(pbx: Pbx, o: InboundCallOptions): ScenarioHandle {
   if (o.hangupAfterMs !== undefined) {
     void pbx.sleep(ch, o.hangupAfterMs).then((alive) => {
       if (!alive) return;
-      if (ch.state === 6) return pbx.softHangup(ch, 16, 'HangupRequest');
+      // app_queue's caller hangs up with no cause of its own (chan_sip/25, 27).
+      if (ch.state === 6) return pbx.softHangup(ch, ch.inQueue ? 0 : 16, 'HangupRequest');
       // A CANCEL before answer: chan_sip reports cause 0, PJSIP 127 with the 487 it answered (23).
       if (pbx.driver === 'pjsip') ch.techCause = 487;
       pbx.softHangup(ch, pbx.driver === 'pjsip' ? 127 : 0, 'HangupRequest');
@@ -51,7 +52,7 @@ export function inboundCall(pbx: Pbx, o: InboundCallOptions): ScenarioHandle {
         if (!alive || ch.bridge !== b) return;
         const other = b.channels.find((c) => c !== ch);
         const who = o.hangupBy === 'callee' && other ? other : ch;
-        pbx.softHangup(who, 16, 'HangupRequest');
+        pbx.softHangup(who, who.inQueue ? 0 : 16, 'HangupRequest');
       });
     };
   }
