@@ -107,11 +107,11 @@ export const originateActions: ActionTable = {
     };
     if (isTrue(header(ctx, 'Async'))) {
       // The answer comes first; the call and its OriginateResponse follow.
-      setTimeout(() => {
+      ctx.pbx.clock.after(0, () => {
         void originate(ctx.pbx, o, (ch) => responseEvent(ctx.pbx, ctx.id, o, 4, ch)).then((r) => {
           if (r.reason !== 4) responseEvent(ctx.pbx, ctx.id, o, r.reason, undefined);
         });
-      }, 0);
+      });
       return [success(ctx, [['Message', 'Originate successfully queued']])];
     }
     const r = await originate(ctx.pbx, o);
