@@ -108,6 +108,7 @@ export class TunnelClient {
     const h = this.opts.hello();
     const frame: StatusFrame = { t: 'status', ami: h.ami, webkeyDigests: h.webkeyDigests, outbox: h.outbox, gaps: h.gaps };
     if (h.asteriskVersion !== undefined) frame.asteriskVersion = h.asteriskVersion;
+    if (h.driver !== null) frame.driver = h.driver;
     this.send(frame);
   }
 

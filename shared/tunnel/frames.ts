@@ -57,7 +57,12 @@ export const helloFrame = z.object({
   ...status,
 });
 
-export const statusFrame = z.object({ t: z.literal('status'), ...status });
+export const statusFrame = z.object({
+  t: z.literal('status'),
+  ...status,
+  /** Known once AMI answered after the hello (the tunnel comes up before AMI, to drain the outbox). */
+  driver: z.enum(['sip', 'pjsip']).optional(),
+});
 
 export const welcomeFrame = z.object({
   t: z.literal('welcome'),

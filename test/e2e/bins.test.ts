@@ -69,8 +69,38 @@ describe('the bins, as an operator runs them', () => {
     expect(r.stderr).toMatch(/BINDPORT/);
   });
 
+  it('coocenter-edge (npm start) listens, says how to create the first tenant, and serves /healthz', async () => {
+    const child = spawn('node', ['bin/coocenter-edge.js', '--port', '0', '--data', join(dir, 'edge-data')], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, COOCENTER_ADMIN_KEY: 'k-test' },
+    });
+    children.push(child);
+    let out = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /edge listening on (\S+)/.exec(out);
+        if (m && out.includes('create the first tenant')) resolve(m[1] as string);
+      });
+      child.on('exit', (c) => reject(new Error(`edge exited ${c}: ${out}`)));
+    });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const t = await fetch(`${url}/admin/tenants`, { method: 'POST', headers: { authorization: 'Bearer k-test', 'content-type': 'application/json' }, body: '{"name":"acme"}' });
+    expect(t.status).toBe(201);
+  });
+
+  it('npm run demo runs the whole path: simulator, agent, edge, receiver and calls, with signed events', async () => {
+    const r = await run('node', ['bin/run-ts.js', 'scripts/demo.ts']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/queue-info -> 200/);
+    expect(r.stdout).toMatch(/webhook cc_cdr .*queueCode=630 agentCode=800/);
+    expect(r.stdout).not.toMatch(/SIGNATURE BAD/);
+    expect(r.stdout).toMatch(/demo done: \d+ events received/);
+  }, 60_000);
+
   it('each bin answers --help', async () => {
-    for (const bin of ['coocenter-agent', 'coocenter-pbxsim']) {
+    for (const bin of ['coocenter-agent', 'coocenter-pbxsim', 'coocenter-edge']) {
       const r = await run('node', [`bin/${bin}.js`, '--help']);
       expect(r.code, bin).toBe(0);
       expect(r.stdout).toMatch(/Usage|usage/);
