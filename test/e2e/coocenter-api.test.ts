@@ -4,18 +4,30 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseConfig } from '../../agent/config.ts';
+import { startEdgeServer, type EdgeServer } from '../../edge/node/server.ts';
 import { startPbxSim, type PbxSim } from '../pbxsim/index.ts';
+import { ADMIN_KEY, provision } from '../support/edge-harness.ts';
 
 /**
  * The drop-in promise: a CRM calling the agent on the LAN gets the documented answers, backed by
- * real AMI actions to an AMI server over TCP. Both channel drivers.
+ * real AMI actions to an AMI server over TCP, for both channel drivers. The same suite then runs
+ * through the Node edge and the tunnel: the bodies must be the same, byte for byte in meaning.
  */
-for (const driver of ['sip', 'pjsip'] as const) {
-  describe(`agent LAN API against the simulator (${driver})`, () => {
+const MAC = '68:69:2e:03:8b:3e';
+for (const [driver, via] of [
+  ['sip', 'lan'],
+  ['pjsip', 'lan'],
+  ['sip', 'edge'],
+  ['pjsip', 'edge'],
+] as const) {
+  describe(`coocenter-api against the simulator (${driver}, ${via === 'lan' ? 'agent LAN port' : 'through the Node edge'})`, () => {
     const tech = driver === 'sip' ? 'SIP' : 'PJSIP';
     let sim: PbxSim;
     let agent: RunningAgent;
     let dir: string;
+    let edge: EdgeServer | undefined;
+    let base: string;
+    let auth: Record<string, string> = {};
     const quiet = () => undefined;
 
     beforeAll(async () => {
@@ -23,24 +35,38 @@ for (const driver of ['sip', 'pjsip'] as const) {
       mkdirSync(join(dir, 'monitor/2026/11'), { recursive: true });
       writeFileSync(join(dir, 'monitor/2026/11/call-1.wav'), Buffer.from('RIFF....WAVEfmt 0123456789'));
       sim = await startPbxSim({ driver, timeScale: 0.02 });
+      let tunnel = '';
+      if (via === 'edge') {
+        edge = await startEdgeServer({ port: 0, host: '127.0.0.1', dataDir: join(dir, 'edge'), adminKey: ADMIN_KEY, log: quiet });
+        const p = await provision(edge, MAC);
+        tunnel = `[tunnel]\nedge=${edge.url.replace(/^http/, 'ws')}\ntoken=${p.token}\n`;
+        base = `${edge.url}/devices/${MAC}/coocenter-api`;
+        auth = { authorization: `Bearer ${p.tenantKey}` };
+      }
       const config = parseConfig(
-        `[general]\nBINDPORT=8000\nURL=http://127.0.0.1:9/\n[ami]\nhost=127.0.0.1\nport=${sim.port}\nusername=coocenter\nsecret=coocenter\n[paths]\nmonitor=${dir}/monitor\nspool=${dir}/spool\n`,
+        `[general]\nBINDPORT=8000\nmac=${MAC}\n[ami]\nhost=127.0.0.1\nport=${sim.port}\nusername=coocenter\nsecret=coocenter\n[paths]\nmonitor=${dir}/monitor\nspool=${dir}/spool\n${tunnel}`,
       );
       agent = await startAgent({ config, log: quiet, host: '127.0.0.1', port: 0 });
+      if (via === 'lan') base = agent.lanUrl;
+      else {
+        const t = agent.tunnel;
+        await new Promise<void>((resolve) => (t?.status === 'online' ? resolve() : t?.onStatus((st) => st === 'online' && resolve())));
+      }
     });
     afterAll(async () => {
       await agent?.close();
+      await edge?.close();
       await sim?.close();
       rmSync(dir, { recursive: true, force: true });
     });
 
     const call = async (method: string, path: string, form?: Record<string, string>, headers: Record<string, string> = {}) => {
-      const init: RequestInit = { method, headers: { accept: 'application/json', ...headers } };
+      const init: RequestInit = { method, headers: { accept: 'application/json', ...auth, ...headers } };
       if (form) {
         init.body = new URLSearchParams(form).toString();
         (init.headers as Record<string, string>)['content-type'] = 'application/x-www-form-urlencoded';
       }
-      const res = await fetch(`${agent.lanUrl}${path}`, init);
+      const res = await fetch(`${base}${path}`, init);
       return { status: res.status, body: (await res.json()) as any };
     };
     const actionsSince = (n: number, name: string) => sim.actions.slice(n).filter((a) => a.get('Action') === name);
@@ -183,14 +209,14 @@ for (const driver of ['sip', 'pjsip'] as const) {
     });
 
     it('serves recordings with Range and refuses traversal', async () => {
-      const full = await fetch(`${agent.lanUrl}/monitor/2026/11/call-1.wav`);
+      const full = await fetch(`${base}/monitor/2026/11/call-1.wav`, { headers: auth });
       expect(full.status).toBe(200);
       expect(full.headers.get('content-type')).toBe('audio/wav');
       expect(Buffer.from(await full.arrayBuffer()).toString()).toBe('RIFF....WAVEfmt 0123456789');
-      const part = await fetch(`${agent.lanUrl}/monitor/2026/11/call-1.wav`, { headers: { range: 'bytes=0-3' } });
+      const part = await fetch(`${base}/monitor/2026/11/call-1.wav`, { headers: { ...auth, range: 'bytes=0-3' } });
       expect(part.status).toBe(206);
       expect(await part.text()).toBe('RIFF');
-      const trav = await fetch(`${agent.lanUrl}/monitor/2026/%2e%2e/%2e%2e/%2e%2e/etc/passwd`);
+      const trav = await fetch(`${base}/monitor/2026/%2e%2e/%2e%2e/%2e%2e/etc/passwd`, { headers: auth });
       expect([400, 404]).toContain(trav.status);
     });
 
