@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseConfig } from '../../agent/config.ts';
 import { startPbxSim, type PbxSim } from '../pbxsim/index.ts';
+import { until } from '../support/wait.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
 const MAC = '68:69:2e:03:8b:3e';
@@ -15,15 +16,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function until<T>(f: () => T | undefined | Promise<T | undefined>, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 interface Setup {
   sim: PbxSim;

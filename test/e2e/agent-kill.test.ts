@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { Outbox } from '../../agent/outbox/outbox.ts';
 import { startPbxSim } from '../pbxsim/index.ts';
+import { until } from '../support/wait.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -16,15 +17,6 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function until<T>(f: () => T | undefined | Promise<T | undefined>, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function startAgentProcess(conf: string): Promise<{ child: ChildProcess; lanUrl: string }> {
   const child = spawn('node', ['bin/coocenter-agent.js', '--config', conf], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -89,6 +81,7 @@ it('kill -9 of the agent mid-stream and mid-call loses nothing it had read', asy
     const cc = await until(
       () => bodies().map((r) => JSON.parse(r.body)).find((e) => e.event === 'cc_cdr' && e.uuid === call.linkedid),
       'the cc_cdr of the call that spanned the kill',
+      15_000,
     );
     // Fields known only from events before the kill survived it.
     expect(cc).toMatchObject({ caller: '13800138000', queueCode: '630', agentCode: '800', cdrState: 'bridged' });

@@ -7,6 +7,7 @@ import { parseConfig } from '../../agent/config.ts';
 import { startEdgeServer, type EdgeServer } from '../../edge/node/server.ts';
 import { startPbxSim, type PbxSim } from '../pbxsim/index.ts';
 import { ADMIN_KEY, provision } from '../support/edge-harness.ts';
+import { until } from '../support/wait.ts';
 
 /**
  * The drop-in promise: a CRM calling the agent on the LAN gets the documented answers, backed by
@@ -70,14 +71,7 @@ for (const [driver, via] of [
       return { status: res.status, body: (await res.json()) as any };
     };
     const actionsSince = (n: number, name: string) => sim.actions.slice(n).filter((a) => a.get('Action') === name);
-    const until = async <T>(f: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> => {
-      for (let i = 0; i < 400; i++) {
-        const v = await f();
-        if (v !== undefined) return v;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      throw new Error(`timed out waiting for ${what}`);
-    };
+
 
     it('detected the channel driver', () => {
       expect(agent.driver).toBe(driver);

@@ -167,12 +167,4 @@ export function startAgent(edge: { url: string }, o: { mac: string; token: strin
 }
 
 /** Polls a condition without sleeping a fixed time; fails after `ms`. */
-export async function until<T>(check: () => T | Promise<T>, what: string, ms = 5000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { until } from './wait.ts';
