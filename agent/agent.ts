@@ -109,7 +109,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       now: timers.now,
       log: (e) => log({ component: 'events', ...e }),
       onWrapup: (s) => {
-        if (s.held) void wrapup?.begin(s.callId, s.interface, s.endedAt);
+        if (s.held) void wrapup?.begin(s.callId, s.interface);
       },
     });
     cleanup.push(() => pipeline.close());

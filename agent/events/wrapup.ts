@@ -3,7 +3,6 @@ import type { AmiMessage } from '../ami/message.ts';
 import type { AmiRunner } from '../ami/types.ts';
 import type { Timers } from '../ami/client.ts';
 import { writeFileAtomic } from '../outbox/atomic-file.ts';
-import { eventTimeMs } from './time.ts';
 
 /** The pause reason that marks a wrap-up pause; only pauses with it are lifted automatically. */
 export const WRAPUP_REASON = 'wrapup';
@@ -12,7 +11,10 @@ export interface WrapupEntry {
   callId: string;
   /** The member's queue interface (SIP/800, Local/802@agents/n). */
   interface: string;
-  /** When the call ended and when the wrap-up ends by itself (epoch ms). */
+  /**
+   * When the wrap-up started and when it ends by itself, on the agent's clock (epoch ms). Event
+   * Timestamps are Asterisk's clock; mixing the two would stretch or cut a wrap-up by their skew.
+   */
   endedAt: number;
   deadline: number;
   /** The pause was sent to Asterisk (else it is retried). */
@@ -59,8 +61,9 @@ export class Wrapup {
   }
 
   /** An answered call ended: pause the member everywhere with reason wrapup. */
-  async begin(callId: string, iface: string, endedAt: number): Promise<void> {
+  async begin(callId: string, iface: string): Promise<void> {
     if ([...this.entries.values()].some((e) => e.callId === callId)) return;
+    const endedAt = this.opts.timers.now();
     const previous = this.entries.get(iface);
     // A second call ended before the first wrap-up did: the first one ends now.
     if (previous) this.finish(previous, endedAt);
@@ -77,7 +80,7 @@ export class Wrapup {
     const entry = this.entries.get(ami.get('Interface') ?? '');
     if (!entry || !entry.paused) return;
     if (ami.get('Paused') === '1' && ami.get('PausedReason') === WRAPUP_REASON) return;
-    this.finish(entry, eventTimeMs(ami, receivedAt));
+    this.finish(entry, receivedAt);
   }
 
   /** After every AMI login: retry pauses and unpauses that could not be sent while it was down. */

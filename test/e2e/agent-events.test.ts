@@ -20,6 +20,8 @@ afterEach(async () => {
 interface Setup {
   sim: PbxSim;
   agent: RunningAgent;
+  /** Stops the agent and starts it again on the same api.conf and spool, as a restart would. */
+  restart(): Promise<RunningAgent>;
   receiver: WebhookReceiver;
   events: () => Record<string, any>[];
 }
@@ -34,7 +36,8 @@ async function setup(extra = '', simOpts: { timeScale?: number } = {}): Promise<
   const config = parseConfig(
     `[general]\nBINDPORT=0\nURL=${receiver.url}\nmac=${MAC}\nWEBHOOK_SECRET=${SECRET}\n${extra}\n[ami]\nhost=127.0.0.1\nport=${sim.port}\nusername=coocenter\nsecret=coocenter\n[paths]\nmonitor=${dir}/monitor\nspool=${dir}/spool\n`,
   );
-  const agent = await startAgent({ config, log: () => undefined, host: '127.0.0.1', port: 0, timeZone: 'Asia/Shanghai' });
+  const start = () => startAgent({ config, log: () => undefined, host: '127.0.0.1', port: 0, timeZone: 'Asia/Shanghai' });
+  let agent = await start();
   cleanups.push(() => agent.close());
   const wh = new Webhook(Buffer.from(SECRET, 'utf8').toString('base64'));
   const events = () =>
@@ -43,7 +46,20 @@ async function setup(extra = '', simOpts: { timeScale?: number } = {}): Promise<
       wh.verify(r.body, { 'webhook-id': String(r.headers['webhook-id']), 'webhook-timestamp': String(r.headers['webhook-timestamp']), 'webhook-signature': String(r.headers['webhook-signature']) });
       return JSON.parse(r.body) as Record<string, any>;
     });
-  return { sim, agent, receiver, events };
+  const restart = async () => {
+    await agent.close();
+    agent = await start();
+    return agent;
+  };
+  return {
+    sim,
+    get agent() {
+      return agent;
+    },
+    restart,
+    receiver,
+    events,
+  };
 }
 
 const ccOf = (s: Setup, uuid: string) => () => s.events().find((e) => e.event === 'cc_cdr' && e.uuid === uuid);
@@ -123,5 +139,19 @@ describe('wrap-up (pausetime=yes)', () => {
     await s.agent.pipeline.flush();
     expect(s.sim.pbx.queues.get('630')?.members.find((m) => m.location === 'SIP/800')?.paused).toBe(true);
     expect(s.sim.actions.slice(before).some((a) => a.get('Action') === 'QueuePause')).toBe(false);
+  });
+
+  it('a restart during wrap-up does not leave the member paused, and the cc_cdr still goes out', async () => {
+    const s = await setup('[enable]\npausetime=yes\nwrapup_seconds=2');
+    s.sim.setPhone('801', { answerAfterMs: null });
+    const call = s.sim.queueCall({ from: '13800138003', queue: '630', talkMs: 2000, hangupBy: 'caller' });
+    await call.done;
+    await until(() => s.sim.pbx.queues.get('630')?.members.find((m) => m.location === 'SIP/800' && m.paused && m.pausedReason === 'wrapup'), 'the wrap-up pause');
+    await s.agent.pipeline.flush();
+    await s.restart();
+    expect(s.agent.wrapup?.open.map((w) => w.callId)).toEqual([call.linkedid]);
+    const cc = await until(ccOf(s, call.linkedid), 'the cc_cdr after the restart');
+    expect(cc.pauseTime).toBe(2);
+    expect(s.sim.pbx.queues.get('630')?.members.find((m) => m.location === 'SIP/800')?.paused).toBe(false);
   });
 });
