@@ -3,9 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { BenchError } from './lib/bench-error.ts';
 import type { Benchmark } from './lib/benchmark.ts';
 import { Results } from './lib/results.ts';
+import { eventsBenchmark } from './events.ts';
 import { parserBenchmark } from './parser.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [parserBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [parserBenchmark, eventsBenchmark];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((n) => !BENCHMARKS.some((b) => b.name === n));

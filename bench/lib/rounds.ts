@@ -1,6 +1,8 @@
 /** One piece of work to time, e.g. one parser over the whole corpus. */
 export interface Contender {
   name: string;
+  /** Untimed set-up before each run (a fresh spool folder), so runs do not inherit each other's state. */
+  prepare?(): unknown;
   run(): unknown;
 }
 
@@ -27,6 +29,7 @@ export async function timeRounds(contenders: readonly Contender[], options: Roun
   for (let round = 0; round < total; round++) {
     for (let i = 0; i < contenders.length; i++) {
       const c = contenders[(round + i) % contenders.length]!;
+      await c.prepare?.();
       const start = performance.now();
       await c.run();
       const ms = performance.now() - start;

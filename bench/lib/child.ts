@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { BenchError } from './bench-error.ts';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A process a benchmark started and measures from outside, through /proc. */
+export interface Child {
+  readonly proc: ChildProcess;
+  readonly pid: number;
+  /** The first stdout line that matched `ready`, as matched. */
+  readonly ready: RegExpMatchArray;
+  /** Resident set size now, in bytes (VmRSS). */
+  rss(): number;
+  /** User + system CPU time used so far, in ms. */
+  cpuMs(): number;
+  /** Lines the child writes after it is ready, for the caller to watch. */
+  onLine(listener: (line: string) => void): void;
+  stop(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  /** Stdout line that says the child is ready. */
+  ready: RegExp;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times; 100 on every Linux this runs on. */
+const CLK_TCK = 100;
+
+/**
+ * Starts `node <args>` from the project root and resolves once it prints its ready line. The bench
+ * measures the child, never itself, so its own load generator stays out of the figures.
+ */
+export function spawnNode(args: readonly string[], opts: SpawnOptions): Promise<Child> {
+  const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const listeners = new Set<(line: string) => void>();
+  let stderr = '';
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr = (stderr + d).slice(-4000);
+  });
+  let buffered = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buffered += d;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) !== -1) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      for (const l of listeners) l(line);
+    }
+  });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  return new Promise<Child>((resolve, reject) => {
+    const timer = setTimeout(() => fail(`did not print ${opts.ready} within ${(opts.timeoutMs ?? 30_000) / 1000} s`), opts.timeoutMs ?? 30_000);
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      proc.kill('SIGKILL');
+      reject(new BenchError(`child ${args.join(' ')} ${why}; stderr: ${stderr.trim()}`));
+    };
+    proc.once('exit', (code) => fail(`exited with ${code} before it was ready`));
+    const waitReady = (line: string) => {
+      const m = line.match(opts.ready);
+      if (!m) return;
+      clearTimeout(timer);
+      listeners.delete(waitReady);
+      proc.removeAllListeners('exit');
+      const pid = proc.pid!;
+      resolve({
+        proc,
+        pid,
+        ready: m,
+        rss: () => rssOf(pid),
+        cpuMs: () => cpuMsOf(pid),
+        onLine: (l) => void listeners.add(l),
+        async stop() {
+          if (proc.exitCode !== null || proc.signalCode !== null) return;
+          proc.kill('SIGTERM');
+          const killer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+          await exited;
+          clearTimeout(killer);
+        },
+      });
+    };
+    listeners.add(waitReady);
+  });
+}
+
+export function rssOf(pid: number): number {
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB$/m);
+  if (!m) throw new BenchError(`no VmRSS for process ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+export function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+}
+
+/** The bare Node floor: a child that only keeps its event loop alive. */
+export function spawnIdleNode(): Promise<Child> {
+  return spawnNode(['-e', 'setInterval(() => {}, 1000); console.log("idle")'], { ready: /^idle$/ });
+}

@@ -1,0 +1,94 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AmiClient, systemTimers } from '../../agent/ami/client.ts';
+import { tcpConnect } from '../../agent/ami/tcp.ts';
+import { spawnNode, type Child } from './child.ts';
+
+export const ADMIN_KEY = 'bench-admin-key';
+export const BENCH_MAC = '02:00:00:00:be:01';
+
+/** A temp folder removed by `remove()`. */
+export function tempDir(prefix: string): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), `coocenter-bench-${prefix}-`));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The simulator as its bin runs it; `timeScale` below 1 makes calls shorter in wall time. */
+export async function spawnSim(timeScale = 1): Promise<Child & { port: number }> {
+  const child = await spawnNode(['bin/coocenter-pbxsim.js', '--port', '0', '--time-scale', String(timeScale)], { ready: /AMI listening on [\d.]+:(\d+)/ });
+  return Object.assign(child, { port: Number(child.ready[1]) });
+}
+
+/** The Node edge as its bin runs it, with the bench's admin key. */
+export async function spawnEdge(dataDir: string): Promise<Child & { url: string }> {
+  const child = await spawnNode(['bin/coocenter-edge.js', '--port', '0', '--data', dataDir], {
+    ready: /edge listening on (http:\/\/\S+)/,
+    env: { COOCENTER_ADMIN_KEY: ADMIN_KEY },
+  });
+  return Object.assign(child, { url: child.ready[1]! });
+}
+
+export interface AgentConfigInput {
+  dir: string;
+  amiPort: number;
+  mac?: string;
+  /** LAN mode push URL. */
+  url?: string;
+  tunnel?: { edge: string; token: string };
+}
+
+/** Writes an api.conf for the agent under `dir` and returns its path. */
+export function writeAgentConfig(o: AgentConfigInput): string {
+  mkdirSync(join(o.dir, 'monitor'), { recursive: true });
+  const lines = [
+    '[general]',
+    'BINDPORT=0',
+    `mac=${o.mac ?? BENCH_MAC}`,
+    ...(o.url ? [`URL=${o.url}`] : []),
+    '[ami]',
+    'host=127.0.0.1',
+    `port=${o.amiPort}`,
+    'username=coocenter',
+    'secret=coocenter',
+    '[paths]',
+    `monitor=${join(o.dir, 'monitor')}`,
+    `spool=${join(o.dir, 'spool')}`,
+    ...(o.tunnel ? ['[tunnel]', `edge=${o.tunnel.edge}`, `token=${o.tunnel.token}`] : []),
+  ];
+  const path = join(o.dir, 'api.conf');
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
+}
+
+/** The agent as its bin runs it on a PBX. */
+export function spawnAgent(configPath: string): Promise<Child> {
+  return spawnNode(['bin/coocenter-agent.js', '--config', configPath], { ready: /^agent ready/ });
+}
+
+/** An AMI session of the bench's own, logged in: the direct path, and the driver of simulated calls. */
+export async function amiSession(port: number, events = false): Promise<AmiClient> {
+  const ami = new AmiClient({ connect: tcpConnect('127.0.0.1', port), username: 'coocenter', secret: 'coocenter', events, timers: systemTimers });
+  ami.start();
+  await ami.waitReady();
+  return ami;
+}
+
+/** Admin API call on a running edge; throws on anything but 2xx. */
+export async function adminCall(edgeUrl: string, method: string, path: string, json?: unknown): Promise<any> {
+  const res = await fetch(`${edgeUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+  });
+  const body: unknown = await res.json().catch(() => null);
+  if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** A tenant and one device under it; returns what the agent and a CRM need. */
+export async function provisionDevice(edgeUrl: string, mac: string, settings: Record<string, unknown> = {}, tenant?: { id: string; key: string }) {
+  const t = tenant ?? ((await adminCall(edgeUrl, 'POST', '/admin/tenants', { name: `bench ${mac}` })) as { id: string; key: string });
+  const d = (await adminCall(edgeUrl, 'PUT', `/admin/devices/${mac}`, { tenant: t.id, ...settings })) as { token: string };
+  return { tenant: t, token: d.token };
+}
