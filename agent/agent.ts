@@ -15,6 +15,7 @@ import { EventPipeline } from './events/pipeline.ts';
 import { Wrapup } from './events/wrapup.ts';
 import { createLanApp } from './lan-app.ts';
 import type { Log } from './log.ts';
+import { linkLogger } from './link-log.ts';
 import { firstNicMac } from './mac.ts';
 import type { ChannelDriver } from './ops/context.ts';
 import { GapLog } from './outbox/gap-log.ts';
@@ -94,9 +95,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       username: config.ami.username,
       secret: config.ami.secret,
       timers,
-      log: (e) => log({ component: 'ami', ...e }),
     });
     cleanup.push(() => ami.close());
+    const amiLink = linkLogger((e) => log({ component: 'ami', ...e }), `AMI ${config.ami.host}:${config.ami.port}`, timers.now);
 
     let wrapup: Wrapup | null = null;
     const pipeline = await EventPipeline.open({
@@ -143,6 +144,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 
     let tunnel: TunnelClient | null = null;
     ami.onStatus((s) => {
+      if (s.status === 'ready') amiLink(true, undefined, s.amiVersion ? { amiVersion: s.amiVersion } : {});
+      else if (s.status === 'reconnecting') amiLink(false, s.reason);
       if (s.status === 'ready') {
         if (downSince !== null) void gaps.record(downSince, timers.now());
         downSince = null;
@@ -181,7 +184,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         },
         outbox,
         timers,
-        log: (e) => log({ component: 'tunnel', ...e }),
+        // Status changes go through linkLogger below; the client's own lines are warnings only.
+        log: (e) => e.msg !== 'tunnel status' && log({ component: 'tunnel', ...e }),
         hello: () => {
           const st = outbox.stats();
           const g = gaps.snapshot().gaps.slice(-100);
@@ -201,6 +205,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         },
       });
       const t = tunnel;
+      const tunnelLink = linkLogger((e) => log({ component: 'tunnel', ...e }), `tunnel to ${edgeUrl}`, timers.now);
+      t.onStatus((st, reason) => {
+        if (st === 'online') tunnelLink(true);
+        else if (st === 'reconnecting') tunnelLink(false, reason);
+      });
       t.start();
       cleanup.push(() => t.close());
       // The day's WEBKEY digests roll over at the box's midnight; outbox counters move all the time.
