@@ -55,7 +55,8 @@ async function main(): Promise<number> {
     return null;
   });
   if (!agent) return 1;
-  process.stdout.write(`agent ready: AMI ${config.ami.host}:${config.ami.port} (${agent.driver === 'sip' ? 'chan_sip' : 'PJSIP'}), LAN API on ${agent.lanUrl}\n`);
+  const events = config.tunnel ? `events up the tunnel to ${config.tunnel.edge}` : config.general.url ? `events to ${config.general.url}` : 'no URL set: events are kept on disk';
+  process.stdout.write(`agent ready: AMI ${config.ami.host}:${config.ami.port} (${agent.driver === 'sip' ? 'chan_sip' : 'PJSIP'}), LAN API on ${agent.lanUrl}, ${events}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGTERM', stop);
