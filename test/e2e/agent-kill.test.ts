@@ -25,7 +25,7 @@ function startAgentProcess(conf: string): Promise<{ child: ChildProcess; lanUrl:
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /LAN API on (\S+)/.exec(out);
+      const m = /LAN API on (http\S+?\/coocenter-api)/.exec(out);
       if (m) resolve({ child, lanUrl: m[1] as string });
     });
     child.on('exit', (code) => reject(new Error(`agent exited ${code}`)));

@@ -52,7 +52,7 @@ describe('the bins, as an operator runs them', () => {
     const port = Number(/AMI listening on 127\.0\.0\.1:(\d+)/.exec(sim.line)?.[1]);
     expect(port).toBeGreaterThan(0);
     const agent = await startUntil('node', ['bin/coocenter-agent.js', '--config', apiConf(port)], /^agent ready/);
-    const url = /LAN API on (\S+)/.exec(agent.line)?.[1];
+    const url = /LAN API on (http\S+?\/coocenter-api)/.exec(agent.line)?.[1];
     const r = await fetch(`${url}/queues/queue-info`);
     expect(r.status).toBe(200);
     expect(((await r.json()) as { status: string }).status).toBe('success');
