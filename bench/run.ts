@@ -3,10 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { BenchError } from './lib/bench-error.ts';
 import type { Benchmark } from './lib/benchmark.ts';
 import { Results } from './lib/results.ts';
+import { deliveryBenchmark } from './delivery.ts';
 import { eventsBenchmark } from './events.ts';
 import { parserBenchmark } from './parser.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [parserBenchmark, eventsBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [parserBenchmark, eventsBenchmark, deliveryBenchmark];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((n) => !BENCHMARKS.some((b) => b.name === n));
