@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { createApiRoutes } from '../shared/api/app.ts';
 import type { Device } from '../shared/device.ts';
 import { DOCS_PAGE } from '../shared/api/docs-page.ts';
+import { TokenBuckets, type RateLimit } from '../shared/http/rate-limit.ts';
 import { createMemoryIdempotencyStore } from '../shared/idempotency.ts';
 import { createWebkeyAuth } from './auth/webkey.ts';
 import type { AgentConfig } from './config.ts';
@@ -16,7 +17,17 @@ export interface LanAppOptions {
   log: (entry: Record<string, unknown>) => void;
   /** The box's IANA time zone for WEBKEY dates; default: the process's. */
   timeZone?: string;
+  /** The API answers 429 past these: per Authorization value (checked first) and for the box as a whole. */
+  rateLimits?: LanRateLimits;
 }
+
+export interface LanRateLimits {
+  perKey: RateLimit;
+  perBox: RateLimit;
+}
+
+/** A CRM needs a few requests a second; AMI on a small PBX should not see hundreds. */
+export const DEFAULT_LAN_RATE_LIMITS: LanRateLimits = { perKey: { perSecond: 50, burst: 100 }, perBox: { perSecond: 50, burst: 100 } };
 
 /**
  * The agent's own HTTP server on BINDPORT: the drop-in for the original box. The documented API at
@@ -27,9 +38,17 @@ export function createLanApp(opts: LanAppOptions): Hono {
   const { config, device, now, log } = opts;
   const checkWebkey = createWebkeyAuth({ webkey: config.general.webkey, now, timeZone: opts.timeZone });
   const origins = new Set(config.general.corsOrigins);
+  const limits = opts.rateLimits ?? DEFAULT_LAN_RATE_LIMITS;
+  const keyBuckets = new TokenBuckets(limits.perKey, now);
+  const boxBuckets = new TokenBuckets(limits.perBox, now);
   const api = createApiRoutes({
     resolveDevice: async () => device,
-    authorize: (c) => checkWebkey(c.req.header('authorization')),
+    authorize: (c) => {
+      const authorization = c.req.header('authorization');
+      keyBuckets.take(authorization?.trim() || 'no Authorization', 'this Authorization');
+      checkWebkey(authorization);
+      boxBuckets.take('box', 'this PBX');
+    },
     idempotency: createMemoryIdempotencyStore({ now }),
     allowOrigin: (origin) => origins.has('*') || origins.has(origin),
     log,

@@ -7,6 +7,7 @@ import { normalizeMac } from '../../shared/auth/mac.ts';
 import type { Clock } from '../../shared/delivery/clock.ts';
 import type { Device } from '../../shared/device.ts';
 import { ApiError } from '../../shared/errors.ts';
+import { RateLimitedError, TokenBuckets, type RateLimit } from '../../shared/http/rate-limit.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from '../../shared/idempotency.ts';
 import { DOCS_PAGE } from '../../shared/api/docs-page.ts';
 import { deviceBody, replayBody, tenantBody } from './admin-schemas.ts';
@@ -37,7 +38,17 @@ export interface EdgeAppOptions {
   idempotency?: IdempotencyStore;
   /** Origins allowed to call the device API from a browser (`*` for any). */
   corsOrigins?: readonly string[];
+  /** Device routes answer 429 past these: per Authorization value (checked first) and per device. */
+  rateLimits?: EdgeRateLimits;
 }
+
+export interface EdgeRateLimits {
+  perKey: RateLimit;
+  perDevice: RateLimit;
+}
+
+/** Well above what a CRM needs, well below what a PBX's AMI or a Durable Object (about 1,000/s) takes. */
+export const DEFAULT_EDGE_RATE_LIMITS: EdgeRateLimits = { perKey: { perSecond: 100, burst: 200 }, perDevice: { perSecond: 50, burst: 100 } };
 
 export interface Edge {
   app: Hono;
@@ -72,6 +83,16 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
   const commandTimeoutMs = opts.commandTimeoutMs ?? 15_000;
   const heartbeatMs = opts.heartbeatMs ?? 10_000;
   const origins = new Set(opts.corsOrigins ?? []);
+  const limits = opts.rateLimits ?? DEFAULT_EDGE_RATE_LIMITS;
+  const keyBuckets = new TokenBuckets(limits.perKey, () => clock.now());
+  const deviceBuckets = new TokenBuckets(limits.perDevice, () => clock.now());
+  /** Per key before the key is checked (a flood of bad keys costs no lookups), per device once it is. */
+  const forDevice = async (authorization: string | undefined, mac: string) => {
+    keyBuckets.take(authorization?.trim() || 'no Authorization', 'this Authorization');
+    const caller = await auth.forDevice(authorization, mac);
+    deviceBuckets.take(mac, `device ${mac}`);
+    return caller;
+  };
   const callers = new WeakMap<Request, { principal: Principal; device: DeviceRecord; requestId: string }>();
   const metrics = new Metrics({
     coocenter_edge_requests_total: 'HTTP requests answered, by status class',
@@ -104,6 +125,7 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
   });
 
   app.onError((err, c) => {
+    if (err instanceof RateLimitedError) c.header('Retry-After', String(err.retryAfterSec));
     if (err instanceof ApiError) return c.json(err.toBody(), err.status as ContentfulStatusCode);
     log({ level: 'error', msg: 'unexpected error', requestId: requestIdOf(c), path: c.req.path, error: err instanceof Error ? err.message : String(err) });
     return c.json({ status: 'error', message: `internal error; quote request id ${requestIdOf(c)} when reporting it` }, 500);
@@ -308,7 +330,7 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
   // --- per device ---
   app.get('/devices/:mac/status', async (c) => {
     const mac = macOf(c);
-    const { principal, device: d } = await auth.forDevice(c.req.header('authorization'), mac);
+    const { principal, device: d } = await forDevice(c.req.header('authorization'), mac);
     if (principal.kind === 'open') throw new ApiError('UNAUTHORIZED', 'Authorization: status needs a tenant key or the device WEBKEY digest');
     const info = hub.info(mac);
     const f = info.facts;
@@ -348,7 +370,7 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
 
   const api = createApiRoutes({
     async authorize(c) {
-      const caller = await auth.forDevice(c.req.header('authorization'), macOf(c));
+      const caller = await forDevice(c.req.header('authorization'), macOf(c));
       callers.set(c.req.raw, { ...caller, requestId: requestIdOf(c) });
     },
     async resolveDevice(c) {

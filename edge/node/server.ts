@@ -9,7 +9,7 @@ import { systemClock, type Clock } from '../../shared/delivery/clock.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { CloseCode } from '../../shared/tunnel/close-codes.ts';
 import { MAX_TEXT_FRAME } from '../../shared/tunnel/frames.ts';
-import { createEdgeApp } from '../core/app.ts';
+import { createEdgeApp, type EdgeRateLimits } from '../core/app.ts';
 import { EdgeDeliveries } from '../core/deliveries.ts';
 import { Hub } from '../core/hub.ts';
 import { openSqliteStore } from './sqlite-store.ts';
@@ -25,6 +25,7 @@ export interface EdgeServerOptions {
   commandTimeoutMs?: number;
   heartbeatMs?: number;
   corsOrigins?: readonly string[];
+  rateLimits?: EdgeRateLimits;
   /** For tests: where webhooks go out through. */
   fetch?: typeof fetch;
 }
@@ -57,6 +58,7 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
     ...(opts.commandTimeoutMs ? { commandTimeoutMs: opts.commandTimeoutMs } : {}),
     ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
     ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}),
+    ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
   });
 
   const server = createServer(getRequestListener(edge.app.fetch));

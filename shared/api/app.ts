@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { Device } from '../device.ts';
 import { ApiError } from '../errors.ts';
 import { contentRange, parseRange } from '../http/range.ts';
+import { RateLimitedError } from '../http/rate-limit.ts';
 import { monitorRelPath } from '../http/monitor-path.ts';
 import { readRequestParams } from '../http/request-params.ts';
 import type { IdempotencyStore, StoredAnswer } from '../idempotency.ts';
@@ -55,6 +56,7 @@ export function createApiRoutes(opts: ApiRoutesOptions): Hono {
   });
 
   app.onError((err, c) => {
+    if (err instanceof RateLimitedError) c.header('Retry-After', String(err.retryAfterSec));
     if (err instanceof ApiError) return c.json(err.toBody(), err.status as ContentfulStatusCode);
     const requestId = newRequestId();
     opts.log({
