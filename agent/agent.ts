@@ -13,13 +13,13 @@ import type { AgentConfig } from './config.ts';
 import { startLanDelivery, type LanDelivery } from './delivery-lan.ts';
 import { EventPipeline } from './events/pipeline.ts';
 import { Wrapup } from './events/wrapup.ts';
-import { createLanApp } from './lan-app.ts';
+import { createLanApp, type LanRateLimits } from './lan-app.ts';
 import type { Log } from './log.ts';
 import { linkLogger } from './link-log.ts';
 import { firstNicMac } from './mac.ts';
 import type { ChannelDriver } from './ops/context.ts';
 import { GapLog } from './outbox/gap-log.ts';
-import { Outbox } from './outbox/outbox.ts';
+import { Outbox, type OutboxOptions } from './outbox/outbox.ts';
 import { createRecordings } from './recordings.ts';
 import { TunnelClient } from './tunnel/client.ts';
 import type { TunnelConnect } from './tunnel/socket.ts';
@@ -42,6 +42,9 @@ export interface AgentOptions {
   amiReadyTimeoutMs?: number;
   /** The PBX's IANA time zone; default: the process's. */
   timeZone?: string;
+  /** The outbox's disk bound (default 256 MiB in 4 MiB segments); past it the oldest events are dropped and counted. */
+  outboxBounds?: Pick<OutboxOptions, 'maxBytes' | 'segmentBytes'>;
+  lanRateLimits?: LanRateLimits;
   /** Called once AMI is logged in and the LAN API listens (the CLI prints the ready line). */
   onReady?(agent: RunningAgent): void;
 }
@@ -84,7 +87,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   };
 
   try {
-    const outbox = await Outbox.open({ dir: join(spool, 'outbox'), now: timers.now, log: (e) => log({ component: 'outbox', ...e }) });
+    const outbox = await Outbox.open({ ...opts.outboxBounds, dir: join(spool, 'outbox'), now: timers.now, log: (e) => log({ component: 'outbox', ...e }) });
     cleanup.push(() => outbox.close());
     const gaps = await GapLog.open(join(spool, 'gaps.jsonl'));
     const alivePath = join(spool, 'alive');
@@ -244,7 +247,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       now: timers.now,
     });
     tunnel?.sendStatus();
-    const app = createLanApp({ config, device, now: timers.now, timeZone, log: (e) => log({ component: 'lan-api', ...e }) });
+    const app = createLanApp({
+      config,
+      device,
+      now: timers.now,
+      timeZone,
+      log: (e) => log({ component: 'lan-api', ...e }),
+      ...(opts.lanRateLimits ? { rateLimits: opts.lanRateLimits } : {}),
+    });
     const host = opts.host ?? '0.0.0.0';
     const server = await new Promise<ServerType>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: host, port: opts.port ?? config.general.bindPort }, () => resolve(s));
