@@ -13,6 +13,7 @@ import {
   type CmdFrame,
   type EdgeFrame,
   type HelloFrame,
+  type LiveFrame,
   type OpenFrame,
   type OutboxEvent,
   type StatusFrame,
@@ -110,6 +111,12 @@ export class TunnelClient {
     if (h.asteriskVersion !== undefined) frame.asteriskVersion = h.asteriskVersion;
     if (h.driver !== null) frame.driver = h.driver;
     this.send(frame);
+  }
+
+  /** Toolbar live state for the edge's open pages; dropped while offline (a page refreshes on reconnect). */
+  sendLive(events: LiveFrame['events']): void {
+    if (this.statusValue !== 'online' || events.length === 0) return;
+    for (let i = 0; i < events.length; i += 100) this.send({ t: 'live', events: events.slice(i, i + 100) });
   }
 
   close(): void {

@@ -13,6 +13,8 @@ import {
   type EvtFrame,
   type FileFrame,
   type HelloFrame,
+  type LiveFrame,
+  type OutboxEvent,
   type ResFrame,
 } from '../../shared/tunnel/frames.ts';
 import type { EdgeStore } from './store.ts';
@@ -52,6 +54,10 @@ export interface TunnelSessionOptions {
   onFacts?(session: TunnelSession): void;
   /** Events were committed (and acked). */
   onCommitted?(mac: string, count: number): void;
+  /** The committed events themselves, for live listeners (the toolbar stream). */
+  onEvents?(mac: string, events: readonly OutboxEvent[]): void;
+  /** Toolbar-only live state, passed on as it came (not stored). */
+  onLive?(mac: string, events: LiveFrame['events']): void;
   onClosed(session: TunnelSession, code: number, reason: string): void;
   /**
    * False where the runtime answers pings and reports liveness itself (a hibernating Durable
@@ -145,6 +151,8 @@ export class TunnelSession {
       }
       case 'evt':
         return this.onEvents(frame);
+      case 'live':
+        return this.opts.onLive?.(this.mac, frame.events);
       case 'res': {
         const x = this.exchanges.get(frame.id);
         if (!x) return; // answered after the edge gave up on it: nobody waits any more
@@ -266,6 +274,7 @@ export class TunnelSession {
       const last = frame.events[frame.events.length - 1]!;
       this.send({ t: 'ack', epoch: frame.epoch, seq: last.seq });
       this.opts.onCommitted?.(this.mac, frame.events.length);
+      this.opts.onEvents?.(this.mac, frame.events);
     });
   }
 }

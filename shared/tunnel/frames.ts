@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { ToolbarEvent } from '../toolbar/events.ts';
 
 /**
  * The tunnel between agent and edge: JSON text frames described once here, parsed on both sides
  * before they are trusted, and binary frames for recording bytes (shared/tunnel/binary.ts).
  *
- * agent -> edge: hello, status, evt, res, file, eof, ping
+ * agent -> edge: hello, status, evt, res, file, eof, live, ping
  * edge -> agent: welcome, cmd, ack, open, credit, cancel, pong
  */
 export const PROTOCOL_VERSION = 1;
@@ -130,10 +131,15 @@ export const fileFrame = z.object({
 export const creditFrame = z.object({ t: z.literal('credit'), id, bytes: z.number().int().positive() });
 export const eofFrame = z.object({ t: z.literal('eof'), id });
 export const cancelFrame = z.object({ t: z.literal('cancel'), id });
+/**
+ * Toolbar-only live state (pauses, queue log in and out, ringing, wrap-up): best effort for the
+ * pages open right now, so not spooled, not acknowledged, never sent to the customer's webhook.
+ */
+export const liveFrame = z.object({ t: z.literal('live'), events: z.array(ToolbarEvent).min(1).max(100) });
 export const pingFrame = z.object({ t: z.literal('ping') });
 export const pongFrame = z.object({ t: z.literal('pong') });
 
-export const agentFrame = z.discriminatedUnion('t', [helloFrame, statusFrame, evtFrame, resFrame, fileFrame, eofFrame, pingFrame]);
+export const agentFrame = z.discriminatedUnion('t', [helloFrame, statusFrame, evtFrame, resFrame, fileFrame, eofFrame, liveFrame, pingFrame]);
 export const edgeFrame = z.discriminatedUnion('t', [welcomeFrame, cmdFrame, ackFrame, openFrame, creditFrame, cancelFrame, pongFrame]);
 
 export type HelloFrame = z.infer<typeof helloFrame>;
@@ -145,6 +151,7 @@ export type CmdFrame = z.infer<typeof cmdFrame>;
 export type ResFrame = z.infer<typeof resFrame>;
 export type OpenFrame = z.infer<typeof openFrame>;
 export type FileFrame = z.infer<typeof fileFrame>;
+export type LiveFrame = z.infer<typeof liveFrame>;
 export type AgentFrame = z.infer<typeof agentFrame>;
 export type EdgeFrame = z.infer<typeof edgeFrame>;
 export type OutboxEvent = z.infer<typeof outboxEvent>;
