@@ -29,6 +29,8 @@ export interface WrapupOptions {
   file: string;
   /** A wrap-up ended (by itself or by hand): the held cc_cdr goes out with this pauseTime. */
   onDone(callId: string, pauseSeconds: number): void;
+  /** A wrap-up began or ended, for the toolbars that show it. */
+  onChange?(entry: WrapupEntry, state: 'begin' | 'end'): void;
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -69,6 +71,7 @@ export class Wrapup {
     if (previous) this.finish(previous, endedAt);
     const entry: WrapupEntry = { callId, interface: iface, endedAt, deadline: endedAt + this.opts.seconds * 1000, paused: false };
     this.entries.set(iface, entry);
+    this.opts.onChange?.(entry, 'begin');
     await this.save();
     await this.pause(entry);
     this.schedule(entry);
@@ -143,6 +146,7 @@ export class Wrapup {
     if (t !== undefined) this.opts.timers.clearTimeout(t);
     this.timers.delete(entry.callId);
     void this.save();
+    this.opts.onChange?.(entry, 'end');
     this.opts.onDone(entry.callId, Math.max(0, Math.min(this.opts.seconds, (idleAt - entry.endedAt) / 1000)));
   }
 
