@@ -1,0 +1,240 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Timers } from '../../agent/ami/client.ts';
+import { startAgent, type AgentOptions, type RunningAgent } from '../../agent/agent.ts';
+import { parseConfig } from '../../agent/config.ts';
+import { scaledClock, systemClock, type Clock } from '../../shared/delivery/clock.ts';
+import { startPbxSim, type PbxSim } from '../pbxsim/index.ts';
+import { call, provision, startEdge } from '../support/edge-harness.ts';
+import { until } from '../support/wait.ts';
+import { WebhookReceiver, type Responder } from '../support/webhook-receiver.ts';
+import type { FaultRow } from './figures.ts';
+import { TcpProxy } from './tcp-proxy.ts';
+
+export const MAC = '68:69:2e:03:8b:3e';
+
+/** The agent's timers on the same scaled time as the edge and the simulator. */
+export function scaledTimers(scale: number): Timers & { clock: Clock } {
+  const clock = scale === 1 ? systemClock : scaledClock(scale);
+  return {
+    clock,
+    now: () => clock.now(),
+    setTimeout: (fn, ms) => {
+      const t = setTimeout(fn, ms * scale);
+      t.unref();
+      return t;
+    },
+    clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  };
+}
+
+/** What the receiver accepted, by webhook-id, in arrival order. */
+export class Tally {
+  readonly firstSeqs: number[] = [];
+  private readonly seen = new Map<string, number>();
+  duplicated = 0;
+  accept(id: string): void {
+    const n = this.seen.get(id) ?? 0;
+    this.seen.set(id, n + 1);
+    if (n > 0) this.duplicated++;
+    else this.firstSeqs.push(Number(id.split('_').at(-1)));
+  }
+  get delivered(): number {
+    return this.firstSeqs.length;
+  }
+  get outOfOrder(): number {
+    let max = -1;
+    let bad = 0;
+    for (const s of this.firstSeqs) {
+      if (s < max) bad++;
+      max = Math.max(max, s);
+    }
+    return bad;
+  }
+}
+
+export interface StackOptions {
+  /** Time scale of the whole path (simulator, agent timers, edge clock): 0.05 runs 20x faster. */
+  scale: number;
+  /** Through the edge (tunnel behind a cuttable proxy) or straight from the agent (LAN mode). */
+  via: 'edge' | 'lan';
+  respond?: Responder;
+  outboxBounds?: AgentOptions['outboxBounds'];
+  commandTimeoutMs?: number;
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+/** Simulator, agent, edge (with a proxy on its tunnel) and webhook receiver, wired as in production. */
+export async function startStack(o: StackOptions) {
+  const dir = mkdtempSync(join(tmpdir(), 'coo-faults-'));
+  const cleanups: (() => unknown)[] = [() => rmSync(dir, { recursive: true, force: true })];
+  const tally = new Tally();
+  let respond: Responder = o.respond ?? (() => ({ status: 200 }));
+  const receiver = await new WebhookReceiver((r, n): ReturnType<Responder> => {
+    const a = respond(r, n);
+    if (a !== 'hang' && a.status >= 200 && a.status < 300) tally.accept(String(r.headers['webhook-id']));
+    return a;
+  }).start();
+  cleanups.push(() => receiver.stop());
+  let sim = await startPbxSim({ driver: 'sip', timeScale: o.scale });
+  cleanups.push(() => sim.close());
+  const timers = scaledTimers(o.scale);
+  const logs: Record<string, unknown>[] = [];
+
+  let edge: Awaited<ReturnType<typeof startEdge>> | null = null;
+  let proxy: TcpProxy | null = null;
+  let tenantKey = '';
+  let tunnel = '';
+  const edgeOpts = () => ({ clock: timers.clock, commandTimeoutMs: o.commandTimeoutMs ?? 3000 });
+  if (o.via === 'edge') {
+    edge = await startEdge(join(dir, 'edge'), edgeOpts());
+    const secrets = await provision(edge, MAC, { url: receiver.url });
+    tenantKey = secrets.tenantKey;
+    proxy = await new TcpProxy(edge.port).start();
+    cleanups.push(() => proxy!.close());
+    tunnel = `[tunnel]\nedge=ws://127.0.0.1:${proxy.port}\ntoken=${secrets.token}\n`;
+  }
+  const conf = parseConfig(
+    `[general]\nBINDPORT=0\nmac=${MAC}\n${o.via === 'lan' ? `URL=${receiver.url}\nWEBHOOK_SECRET=s3cret\n` : ''}` +
+      `[ami]\nhost=127.0.0.1\nport=${sim.port}\nusername=coocenter\nsecret=coocenter\n${tunnel}[paths]\nmonitor=${join(dir, 'monitor')}\nspool=${join(dir, 'spool')}\n`,
+  );
+  const agent: RunningAgent = await startAgent({
+    config: conf,
+    log: (e) => logs.push(e),
+    timers,
+    clock: timers.clock,
+    host: '127.0.0.1',
+    port: 0,
+    timeZone: 'UTC',
+    ...(o.outboxBounds ? { outboxBounds: o.outboxBounds } : {}),
+  });
+  cleanups.push(() => agent.close());
+  if (edge) cleanups.push(() => edge!.close());
+
+  const stack = {
+    dir,
+    scale: o.scale,
+    timers,
+    get sim(): PbxSim {
+      return sim;
+    },
+    agent,
+    receiver,
+    tally,
+    logs,
+    /** What the receiver answers from now on. */
+    setRespond(r: Responder) {
+      respond = r;
+    },
+    get edge() {
+      if (!edge) throw new Error('no edge in a LAN stack');
+      return edge;
+    },
+    get proxy() {
+      if (!proxy) throw new Error('no proxy in a LAN stack');
+      return proxy;
+    },
+    tenantKey,
+    generated: () => agent.outbox.stats().nextSeq - 1,
+    dropped: () => agent.outbox.stats().dropped,
+    async restartEdge(downMs: number) {
+      const port = stack.edge.port;
+      await stack.edge.close();
+      await new Promise((r) => setTimeout(r, downMs));
+      edge = await startEdge(join(dir, 'edge'), { ...edgeOpts(), port });
+    },
+    async restartSim(downMs: number) {
+      const port = sim.port;
+      sim.refuseConnections(true);
+      sim.dropConnections();
+      await new Promise((r) => setTimeout(r, downMs));
+      await sim.close();
+      sim = await startPbxSim({ driver: 'sip', timeScale: o.scale, port });
+    },
+    /** A command as a CRM sends it, through the edge or the LAN API; status and real ms taken. */
+    async command(): Promise<{ status: number; ms: number; message?: string }> {
+      const t = Date.now();
+      const url = edge ? `${edge.url}/devices/${MAC}/coocenter-api/queues/queue-info` : `${agent.lanUrl}/queues/queue-info`;
+      try {
+        const r = await call(url, { headers: edge ? { authorization: `Bearer ${tenantKey}` } : {}, signal: AbortSignal.timeout(30_000) });
+        return { status: r.status, ms: Date.now() - t, ...(typeof r.body?.message === 'string' ? { message: r.body.message } : {}) };
+      } catch (e) {
+        return { status: 0, ms: Date.now() - t, message: (e as Error).message };
+      }
+    },
+    async close() {
+      for (const c of cleanups.splice(0).reverse()) await c();
+    },
+  };
+  return stack;
+}
+
+/**
+ * A steady stream of simulated calls (an outside caller to phone 805, which answers after 0.5 s),
+ * one every `everyMs` real ms until stopped; `stop()` waits for every call to end.
+ */
+export function callStream(stack: Stack, everyMs = 150) {
+  const done: Promise<unknown>[] = [];
+  let n = 0;
+  const timer = setInterval(() => {
+    try {
+      const h = stack.sim.inboundCall({ from: `1380013${String(8000 + (n++ % 1000))}`, to: '805', talkMs: 800, hangupBy: 'callee' });
+      done.push(h.done.catch(() => undefined));
+    } catch {
+      // the simulator is restarting: no call this tick, as on a PBX that is down
+    }
+  }, everyMs);
+  return {
+    get started() {
+      return n;
+    },
+    async stop() {
+      clearInterval(timer);
+      await Promise.race([Promise.all(done), new Promise((r) => setTimeout(r, 20_000))]);
+    },
+  };
+}
+
+/** Fires a command every `everyMs` while the fault lasts; each must be answered within `boundMs`. */
+export function commandProbe(stack: Stack, boundMs: number, everyMs = 250) {
+  const results: Promise<{ status: number; ms: number; message?: string }>[] = [];
+  const timer = setInterval(() => results.push(stack.command()), everyMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      const all = await Promise.all(results);
+      // Answered: a 200, or an error status with a message a person can act on, within the bound;
+      // while the edge itself is down the connection is refused at once, which is as clear.
+      const ok = all.filter((r) => r.ms <= boundMs && (r.status === 200 || (r.status >= 400 && (r.message ?? '').length > 10) || (r.status === 0 && r.message === 'fetch failed')));
+      return { sent: all.length, ok: ok.length, worst: all };
+    },
+  };
+}
+
+/** Waits until every generated event was delivered or counted as dropped; returns the real ms it took. */
+export async function drained(stack: Stack, ms = 60_000): Promise<number> {
+  const t = Date.now();
+  await until(() => stack.tally.delivered + stack.dropped() >= stack.generated() && stack.generated() > 0, 'every event delivered', ms).catch(() => undefined);
+  return Date.now() - t;
+}
+
+export function rowOf(stack: Stack, fault: string, cmds: { sent: number; ok: number }, recoveryRealMs: number | null, note?: string): FaultRow {
+  const generated = stack.generated();
+  const dropped = stack.dropped();
+  return {
+    fault,
+    generated,
+    delivered: stack.tally.delivered,
+    duplicated: stack.tally.duplicated,
+    lost: Math.max(0, generated - stack.tally.delivered - dropped),
+    droppedCounted: dropped,
+    outOfOrder: stack.tally.outOfOrder,
+    commands: cmds.sent,
+    commandsAnsweredInTime: cmds.ok,
+    badThrough: 0,
+    recoverySec: recoveryRealMs === null ? null : Math.round(recoveryRealMs / stack.scale / 100) / 10,
+    ...(note ? { note } : {}),
+  };
+}
