@@ -62,6 +62,8 @@ export interface StackOptions {
   respond?: Responder;
   outboxBounds?: AgentOptions['outboxBounds'];
   commandTimeoutMs?: number;
+  /** The agent's delivery clock alone (LAN mode), for hours of webhook retries without hurrying AMI. */
+  deliveryScale?: number;
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -104,7 +106,7 @@ export async function startStack(o: StackOptions) {
     config: conf,
     log: (e) => logs.push(e),
     timers,
-    clock: timers.clock,
+    clock: o.deliveryScale ? scaledClock(o.deliveryScale) : timers.clock,
     host: '127.0.0.1',
     port: 0,
     timeZone: 'UTC',
@@ -115,7 +117,8 @@ export async function startStack(o: StackOptions) {
 
   const stack = {
     dir,
-    scale: o.scale,
+    /** The scale recovery times are converted back with: the delivery clock's when it has its own. */
+    scale: o.deliveryScale ?? o.scale,
     timers,
     get sim(): PbxSim {
       return sim;
