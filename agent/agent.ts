@@ -21,6 +21,8 @@ import type { ChannelDriver } from './ops/context.ts';
 import { GapLog } from './outbox/gap-log.ts';
 import { Outbox, type OutboxOptions } from './outbox/outbox.ts';
 import { createRecordings } from './recordings.ts';
+import { loadToolbarKey } from './toolbar-key.ts';
+import { AgentToolbar } from './toolbar.ts';
 import { TunnelClient } from './tunnel/client.ts';
 import type { TunnelConnect } from './tunnel/socket.ts';
 import { wsConnect } from './tunnel/ws-connect.ts';
@@ -103,12 +105,23 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const amiLink = linkLogger((e) => log({ component: 'ami', ...e }), `AMI ${config.ami.host}:${config.ami.port}`, timers.now);
 
     let wrapup: Wrapup | null = null;
+    let tunnel: TunnelClient | null = null;
+    const toolbarKey = await loadToolbarKey(spool);
+    const toolbar = new AgentToolbar({ timers, popUrl: config.general.popUrl ?? null, sendLive: (events) => tunnel?.sendLive(events) });
     const pipeline = await EventPipeline.open({
       mac,
       timeZone,
       monitorDir: config.paths.monitor,
       holdForWrapup: config.enable.pauseTime,
-      outbox,
+      // Spooled events also go to the LAN toolbars, once on disk.
+      outbox: {
+        appendMany: async (events) => {
+          const seqs = await outbox.appendMany(events);
+          toolbar.onDocumented(events);
+          return seqs;
+        },
+        stats: () => outbox.stats(),
+      },
       stateDir: join(spool, 'cc_cdr'),
       now: timers.now,
       log: (e) => log({ component: 'events', ...e }),
@@ -124,10 +137,12 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         timers,
         file: join(spool, 'wrapup.json'),
         onDone: (callId, secs) => pipeline.completeWrapup(callId, secs),
+        onChange: (entry, state) => toolbar.onWrapup(entry, state),
         log: (e) => log({ component: 'wrapup', ...e }),
       });
       const w = wrapup;
       cleanup.push(() => w.close());
+      toolbar.publishOpen(w.open);
     }
 
     let asteriskVersion: string | undefined;
@@ -143,9 +158,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       const t = timers.now();
       pipeline.push(e, t);
       wrapup?.onEvent(e, t);
+      toolbar.onAmi(e);
     });
 
-    let tunnel: TunnelClient | null = null;
     ami.onStatus((s) => {
       if (s.status === 'ready') amiLink(true, undefined, s.amiVersion ? { amiVersion: s.amiVersion } : {});
       else if (s.status === 'reconnecting') amiLink(false, s.reason);
@@ -211,6 +226,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       const tunnelLink = linkLogger((e) => log({ component: 'tunnel', ...e }), `tunnel to ${edgeUrl}`, timers.now);
       t.onStatus((st, reason) => {
         if (st === 'online') tunnelLink(true);
+        if (st === 'online') toolbar.publishOpen(wrapup?.open ?? []);
         else if (st === 'reconnecting') tunnelLink(false, reason);
       });
       t.start();
@@ -254,6 +270,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       timeZone,
       log: (e) => log({ component: 'lan-api', ...e }),
       ...(opts.lanRateLimits ? { rateLimits: opts.lanRateLimits } : {}),
+      toolbar: { mac, key: toolbarKey, feed: toolbar.feed },
     });
     const host = opts.host ?? '0.0.0.0';
     const server = await new Promise<ServerType>((resolve, reject) => {
@@ -261,6 +278,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       s.once('error', reject);
     });
     cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    // Open toolbar streams end first, or the server would wait for them to close.
+    cleanup.push(() => toolbar.close());
     const port = (server.address() as AddressInfo).port;
     const running: RunningAgent = {
       mac,

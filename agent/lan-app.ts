@@ -4,6 +4,10 @@ import type { Device } from '../shared/device.ts';
 import { DOCS_PAGE } from '../shared/api/docs-page.ts';
 import { TokenBuckets, type RateLimit } from '../shared/http/rate-limit.ts';
 import { createMemoryIdempotencyStore } from '../shared/idempotency.ts';
+import type { ToolbarFeed } from '../shared/toolbar/feed.ts';
+import { createToolbarRoutes } from '../shared/toolbar/routes.ts';
+import { scopedDevice } from '../shared/toolbar/scope.ts';
+import { toolbarTokenOf, verifyToolbarToken, type ToolbarClaims } from '../shared/toolbar/token.ts';
 import { createWebkeyAuth } from './auth/webkey.ts';
 import type { AgentConfig } from './config.ts';
 import { agentOpenApi } from './openapi.ts';
@@ -19,6 +23,14 @@ export interface LanAppOptions {
   timeZone?: string;
   /** The API answers 429 past these: per Authorization value (checked first) and for the box as a whole. */
   rateLimits?: LanRateLimits;
+  /** The agent toolbar (`/toolbar`), its stream and its scoped tokens. */
+  toolbar?: LanToolbar;
+}
+
+export interface LanToolbar {
+  mac: string;
+  key: Uint8Array;
+  feed: ToolbarFeed;
 }
 
 export interface LanRateLimits {
@@ -32,7 +44,7 @@ export const DEFAULT_LAN_RATE_LIMITS: LanRateLimits = { perKey: { perSecond: 50,
 /**
  * The agent's own HTTP server on BINDPORT: the drop-in for the original box. The documented API at
  * `/coocenter-api`, guarded by WEBKEY when one is set, plus `GET /healthz` and its reference
- * (`/openapi.json`, `/docs`; open, since they hold no secret).
+ * (`/openapi.json`, `/docs`; open, since they hold no secret), and the agent toolbar at `/toolbar`.
  */
 export function createLanApp(opts: LanAppOptions): Hono {
   const { config, device, now, log } = opts;
@@ -41,12 +53,20 @@ export function createLanApp(opts: LanAppOptions): Hono {
   const limits = opts.rateLimits ?? DEFAULT_LAN_RATE_LIMITS;
   const keyBuckets = new TokenBuckets(limits.perKey, now);
   const boxBuckets = new TokenBuckets(limits.perBox, now);
+  const toolbar = opts.toolbar;
+  /** Requests made with a toolbar token, which act for its extension only. */
+  const scopes = new WeakMap<Request, ToolbarClaims>();
   const api = createApiRoutes({
-    resolveDevice: async () => device,
-    authorize: (c) => {
+    resolveDevice: async (c) => {
+      const claims = scopes.get(c.req.raw);
+      return claims ? scopedDevice(device, claims) : device;
+    },
+    authorize: async (c) => {
       const authorization = c.req.header('authorization');
       keyBuckets.take(authorization?.trim() || 'no Authorization', 'this Authorization');
-      checkWebkey(authorization);
+      const token = toolbar && toolbarTokenOf(authorization);
+      if (toolbar && token) scopes.set(c.req.raw, await verifyToolbarToken(toolbar.key, token, toolbar.mac, now()));
+      else checkWebkey(authorization);
       boxBuckets.take('box', 'this PBX');
     },
     idempotency: createMemoryIdempotencyStore({ now }),
@@ -58,6 +78,20 @@ export function createLanApp(opts: LanAppOptions): Hono {
   const spec = agentOpenApi(AGENT_VERSION);
   app.get('/openapi.json', (c) => c.json(spec));
   app.get('/docs', (c) => c.html(DOCS_PAGE));
+  if (toolbar) {
+    app.route(
+      '/',
+      createToolbarRoutes({
+        mac: () => toolbar.mac,
+        key: () => toolbar.key,
+        feed: () => toolbar.feed,
+        now,
+        tokenPath: '/coocenter-api/toolbar/token',
+        authorizeIssue: (c) => checkWebkey(c.req.header('authorization')),
+        log,
+      }),
+    );
+  }
   app.route('/coocenter-api', api);
   app.notFound((c) => c.json({ status: 'error', message: `${c.req.method} ${c.req.path} is not served here; the API is under /coocenter-api` }, 404));
   return app;
