@@ -10,6 +10,10 @@ import { ApiError } from '../../shared/errors.ts';
 import { RateLimitedError, TokenBuckets, type RateLimit } from '../../shared/http/rate-limit.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from '../../shared/idempotency.ts';
 import { DOCS_PAGE } from '../../shared/api/docs-page.ts';
+import { ToolbarFeed } from '../../shared/toolbar/feed.ts';
+import { createToolbarRoutes } from '../../shared/toolbar/routes.ts';
+import { scopedDevice } from '../../shared/toolbar/scope.ts';
+import { toolbarTokenOf, verifyToolbarToken } from '../../shared/toolbar/token.ts';
 import { deviceBody, replayBody, tenantBody } from './admin-schemas.ts';
 import { actorOf, createEdgeAuth, type Principal } from './auth.ts';
 import type { EdgeDeliveries } from './deliveries.ts';
@@ -20,6 +24,7 @@ import { EDGE_VERSION } from './version.ts';
 import { newId, newSecret, newWebhookSecret, sha256Hex } from './secrets.ts';
 import { STATUS_PAGE } from './status-page.ts';
 import type { DeviceRecord, EdgeStore } from './store.ts';
+import { toolbarKeyOf } from './toolbar-key.ts';
 import { TunnelDevice } from './tunnel-device.ts';
 import { TunnelSession, type EdgeSocket, type TunnelSessionOptions } from './tunnel-session.ts';
 
@@ -94,6 +99,16 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
     return caller;
   };
   const callers = new WeakMap<Request, { principal: Principal; device: DeviceRecord; requestId: string }>();
+  /** Live toolbar streams per device, fed by its tunnel; in memory, like the tunnel itself. */
+  const toolbarFeeds = new Map<string, ToolbarFeed>();
+  const feedOf = (mac: string): ToolbarFeed => {
+    let feed = toolbarFeeds.get(mac);
+    if (!feed) {
+      feed = new ToolbarFeed({ clock, popUrl: () => hub.info(mac).facts?.popUrl ?? null });
+      toolbarFeeds.set(mac, feed);
+    }
+    return feed;
+  };
   const metrics = new Metrics({
     coocenter_edge_requests_total: 'HTTP requests answered, by status class',
     coocenter_edge_commands_total: 'Commands relayed to devices, by result',
@@ -263,6 +278,8 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
     const mac = macOf(c);
     if (!(await store.deleteDevice(mac))) throw new ApiError('NOT_FOUND', `no device ${mac} on this edge`);
     hub.revoke(mac, 'device deleted');
+    toolbarFeeds.get(mac)?.close();
+    toolbarFeeds.delete(mac);
     await opts.deliveries?.remove(mac);
     log({ msg: 'device deleted', requestId: requestIdOf(c), mac });
     return c.json({ status: 'success' });
@@ -368,9 +385,38 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
     });
   });
 
+  app.route(
+    '/devices/:mac',
+    createToolbarRoutes({
+      mac: macOf,
+      key: async (c) => toolbarKeyOf(await device(macOf(c))),
+      feed: async (c) => feedOf((await device(macOf(c))).mac),
+      now: () => clock.now(),
+      tokenPath: '/toolbar/token',
+      async authorizeIssue(c) {
+        const { principal } = await forDevice(c.req.header('authorization'), macOf(c));
+        if (principal.kind !== 'tenant' && principal.kind !== 'admin') {
+          throw new ApiError('FORBIDDEN', 'toolbar tokens are issued to the tenant key that owns this device');
+        }
+      },
+      log,
+    }),
+  );
+
   const api = createApiRoutes({
     async authorize(c) {
-      const caller = await forDevice(c.req.header('authorization'), macOf(c));
+      const authorization = c.req.header('authorization');
+      const token = toolbarTokenOf(authorization);
+      if (token) {
+        const mac = macOf(c);
+        keyBuckets.take(authorization?.trim() ?? '', 'this Authorization');
+        const d = await device(mac);
+        const claims = await verifyToolbarToken(await toolbarKeyOf(d), token, mac, clock.now());
+        deviceBuckets.take(mac, `device ${mac}`);
+        callers.set(c.req.raw, { principal: { kind: 'toolbar', ext: claims.ext, supervisor: claims.supervisor }, device: d, requestId: requestIdOf(c) });
+        return;
+      }
+      const caller = await forDevice(authorization, macOf(c));
       callers.set(c.req.raw, { ...caller, requestId: requestIdOf(c) });
     },
     async resolveDevice(c) {
@@ -382,7 +428,9 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
       }
       const caller = callers.get(c.req.raw);
       if (!caller) throw new Error('resolveDevice before authorize');
-      return audited(new TunnelDevice(session, { clock, timeoutMs: commandTimeoutMs }), mac, caller);
+      const relayed = audited(new TunnelDevice(session, { clock, timeoutMs: commandTimeoutMs }), mac, caller);
+      const p = caller.principal;
+      return p.kind === 'toolbar' ? scopedDevice(relayed, p) : relayed;
     },
     deviceId: (c) => macOf(c),
     idempotency: opts.idempotency ?? createMemoryIdempotencyStore({ now: clock.now }),
@@ -453,6 +501,8 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
           void opts.deliveries?.kick(mac);
         },
         onFacts: (s) => hub.updateFacts(s),
+        onEvents: (m, events) => toolbarFeeds.get(m)?.publishDocumented(events),
+        onLive: (m, events) => feedOf(m).publish(events),
         onCommitted: (m, count) => {
           metrics.inc('coocenter_edge_events_committed_total', {}, count);
           void opts.deliveries?.kick(m);

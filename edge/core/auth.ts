@@ -9,9 +9,12 @@ export type Principal =
   | { kind: 'admin' }
   | { kind: 'tenant'; tenant: string; keyId: string }
   | { kind: 'webkey' }
+  /** A toolbar token: one extension of this device (shared/toolbar/token.ts). */
+  | { kind: 'toolbar'; ext: string; supervisor: boolean }
   | { kind: 'open' };
 
-export const actorOf = (p: Principal): string => (p.kind === 'tenant' ? `tenant:${p.tenant}` : p.kind);
+export const actorOf = (p: Principal): string =>
+  p.kind === 'tenant' ? `tenant:${p.tenant}` : p.kind === 'toolbar' ? `toolbar:${p.ext}${p.supervisor ? ':supervisor' : ''}` : p.kind;
 
 export interface EdgeAuthOptions {
   store: EdgeStore;
