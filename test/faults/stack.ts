@@ -64,7 +64,11 @@ export interface StackOptions {
   commandTimeoutMs?: number;
   /** The agent's delivery clock alone (LAN mode), for hours of webhook retries without hurrying AMI. */
   deliveryScale?: number;
+  /** Rate limits out of the way, so what refuses a hostile request is the validation itself. */
+  noRateLimits?: boolean;
 }
+
+const UNLIMITED = { perSecond: 1e6, burst: 1e6 };
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
 
@@ -89,11 +93,17 @@ export async function startStack(o: StackOptions) {
   let proxy: TcpProxy | null = null;
   let tenantKey = '';
   let tunnel = '';
-  const edgeOpts = () => ({ clock: timers.clock, commandTimeoutMs: o.commandTimeoutMs ?? 3000 });
+  const edgeOpts = () => ({
+    clock: timers.clock,
+    commandTimeoutMs: o.commandTimeoutMs ?? 3000,
+    ...(o.noRateLimits ? { rateLimits: { perKey: UNLIMITED, perDevice: UNLIMITED } } : {}),
+  });
+  let deviceToken = '';
   if (o.via === 'edge') {
     edge = await startEdge(join(dir, 'edge'), edgeOpts());
     const secrets = await provision(edge, MAC, { url: receiver.url });
     tenantKey = secrets.tenantKey;
+    deviceToken = secrets.token;
     proxy = await new TcpProxy(edge.port).start();
     cleanups.push(() => proxy!.close());
     tunnel = `[tunnel]\nedge=ws://127.0.0.1:${proxy.port}\ntoken=${secrets.token}\n`;
@@ -111,6 +121,7 @@ export async function startStack(o: StackOptions) {
     port: 0,
     timeZone: 'UTC',
     ...(o.outboxBounds ? { outboxBounds: o.outboxBounds } : {}),
+    ...(o.noRateLimits ? { lanRateLimits: { perKey: UNLIMITED, perBox: UNLIMITED } } : {}),
   });
   cleanups.push(() => agent.close());
   if (edge) cleanups.push(() => edge!.close());
@@ -140,6 +151,7 @@ export async function startStack(o: StackOptions) {
       return proxy;
     },
     tenantKey,
+    deviceToken,
     generated: () => agent.outbox.stats().nextSeq - 1,
     dropped: () => agent.outbox.stats().dropped,
     async restartEdge(downMs: number) {
