@@ -165,7 +165,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       if (s.status === 'ready') amiLink(true, undefined, s.amiVersion ? { amiVersion: s.amiVersion } : {});
       else if (s.status === 'reconnecting') amiLink(false, s.reason);
       if (s.status === 'ready') {
-        if (downSince !== null) void gaps.record(downSince, timers.now());
+        // The closed gap is in the snapshot only once it is on disk: tell the edge then, not at the next minute's status.
+        if (downSince !== null) void gaps.record(downSince, timers.now()).then(() => tunnel?.sendStatus(), () => undefined);
         downSince = null;
         void afterLogin();
       } else if (s.previous === 'ready') {
