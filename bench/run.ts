@@ -6,8 +6,9 @@ import { Results } from './lib/results.ts';
 import { deliveryBenchmark } from './delivery.ts';
 import { eventsBenchmark } from './events.ts';
 import { parserBenchmark } from './parser.ts';
+import { relayBenchmark } from './relay.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [parserBenchmark, eventsBenchmark, deliveryBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [parserBenchmark, eventsBenchmark, deliveryBenchmark, relayBenchmark];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((n) => !BENCHMARKS.some((b) => b.name === n));

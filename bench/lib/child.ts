@@ -59,13 +59,14 @@ export function spawnNode(args: readonly string[], opts: SpawnOptions): Promise<
       proc.kill('SIGKILL');
       reject(new BenchError(`child ${args.join(' ')} ${why}; stderr: ${stderr.trim()}`));
     };
-    proc.once('exit', (code) => fail(`exited with ${code} before it was ready`));
+    const early = (code: number | null) => fail(`exited with ${code} before it was ready`);
+    proc.once('exit', early);
     const waitReady = (line: string) => {
       const m = line.match(opts.ready);
       if (!m) return;
       clearTimeout(timer);
       listeners.delete(waitReady);
-      proc.removeAllListeners('exit');
+      proc.off('exit', early);
       const pid = proc.pid!;
       resolve({
         proc,

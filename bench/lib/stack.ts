@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AmiClient, systemTimers } from '../../agent/ami/client.ts';
 import { tcpConnect } from '../../agent/ami/tcp.ts';
+import { ADMIN_KEY } from '../../test/support/edge-harness.ts';
 import { spawnNode, type Child } from './child.ts';
 
-export const ADMIN_KEY = 'bench-admin-key';
+// The key the Workers edge harness configures too, so one admin client serves both edges.
+export { ADMIN_KEY };
+
 export const BENCH_MAC = '02:00:00:00:be:01';
 
 /** A temp folder removed by `remove()`. */
@@ -20,9 +23,13 @@ export async function spawnSim(timeScale = 1): Promise<Child & { port: number }>
   return Object.assign(child, { port: Number(child.ready[1]) });
 }
 
-/** The Node edge as its bin runs it, with the bench's admin key. */
-export async function spawnEdge(dataDir: string): Promise<Child & { url: string }> {
-  const child = await spawnNode(['bin/coocenter-edge.js', '--port', '0', '--data', dataDir], {
+/**
+ * The Node edge in a child of its own, with the bench's admin key: the bin itself, or with `unlimited`
+ * bench/lib/edge-child.ts, the same server with its request rate limits lifted.
+ */
+export async function spawnEdge(dataDir: string, unlimited = false): Promise<Child & { url: string }> {
+  const args = unlimited ? ['bin/run-ts.js', 'bench/lib/edge-child.ts', dataDir] : ['bin/coocenter-edge.js', '--port', '0', '--data', dataDir];
+  const child = await spawnNode(args, {
     ready: /edge listening on (http:\/\/\S+)/,
     env: { COOCENTER_ADMIN_KEY: ADMIN_KEY },
   });
@@ -91,4 +98,16 @@ export async function provisionDevice(edgeUrl: string, mac: string, settings: Re
   const t = tenant ?? ((await adminCall(edgeUrl, 'POST', '/admin/tenants', { name: `bench ${mac}` })) as { id: string; key: string });
   const d = (await adminCall(edgeUrl, 'PUT', `/admin/devices/${mac}`, { tenant: t.id, ...settings })) as { token: string };
   return { tenant: t, token: d.token };
+}
+
+/** Resolves once the edge says the device's tunnel is up. */
+export async function waitOnline(edgeUrl: string, mac: string, tenantKey: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${edgeUrl}/devices/${mac}/status`, { headers: { authorization: `Bearer ${tenantKey}` } });
+    const body = (await res.json().catch(() => null)) as { online?: boolean } | null;
+    if (body?.online) return;
+    if (Date.now() > deadline) throw new Error(`device ${mac} did not come online at ${edgeUrl} within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
