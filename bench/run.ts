@@ -3,12 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { BenchError } from './lib/bench-error.ts';
 import type { Benchmark } from './lib/benchmark.ts';
 import { Results } from './lib/results.ts';
+import { agentRssBenchmark } from './agent-rss.ts';
 import { deliveryBenchmark } from './delivery.ts';
 import { eventsBenchmark } from './events.ts';
 import { parserBenchmark } from './parser.ts';
 import { relayBenchmark } from './relay.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [parserBenchmark, eventsBenchmark, deliveryBenchmark, relayBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [parserBenchmark, eventsBenchmark, deliveryBenchmark, agentRssBenchmark, relayBenchmark];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((n) => !BENCHMARKS.some((b) => b.name === n));
