@@ -5,11 +5,12 @@ import type { Benchmark } from './lib/benchmark.ts';
 import { Results } from './lib/results.ts';
 import { agentRssBenchmark } from './agent-rss.ts';
 import { deliveryBenchmark } from './delivery.ts';
+import { edgeEventsBenchmark } from './edge-events.ts';
 import { eventsBenchmark } from './events.ts';
 import { parserBenchmark } from './parser.ts';
 import { relayBenchmark } from './relay.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [parserBenchmark, eventsBenchmark, deliveryBenchmark, agentRssBenchmark, relayBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [parserBenchmark, eventsBenchmark, deliveryBenchmark, agentRssBenchmark, relayBenchmark, edgeEventsBenchmark];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((n) => !BENCHMARKS.some((b) => b.name === n));
