@@ -88,9 +88,9 @@ async function stack(via: 'lan' | 'edge', popUrl: string): Promise<Stack> {
   return { sim, agent, base, token };
 }
 
-async function browser(): Promise<BrowserContext> {
+async function browser(locale = 'en-US'): Promise<BrowserContext> {
   const profile = mkdtempSync(join(tmpdir(), 'coocenter-toolbar-ui-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, locale: 'en-US' });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, locale });
   cleanups.push(async () => {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
@@ -154,3 +154,15 @@ for (const via of ['lan', 'edge'] as const) {
     });
   });
 }
+
+describe('the agent toolbar in Chinese', () => {
+  it('speaks Chinese to a browser whose language is zh-CN', async () => {
+    const crm = await popReceiver();
+    const s = await stack('lan', crm.url);
+    const page = await (await browser('zh-CN')).newPage();
+    await page.goto(`${s.base}/toolbar#token=${await s.token('800')}`);
+    await page.locator('#state[data-state="idle"]').waitFor();
+    await expect(page.textContent('#state')).resolves.toBe('空闲');
+    await page.locator('#link', { hasText: '已连接' }).waitFor();
+  });
+});
