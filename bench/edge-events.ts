@@ -1,4 +1,5 @@
 import { MemoryOutbox, ScriptedDevice, startAgent, type TestAgent } from '../test/support/edge-harness.ts';
+import { benchMac } from './lib/bench-mac.ts';
 import type { Benchmark } from './lib/benchmark.ts';
 import { CountingReceiver } from './lib/receiver.ts';
 import type { Results } from './lib/results.ts';
@@ -16,7 +17,7 @@ export async function measureEdgeEvents(edgeUrl: string, receiver: CountingRecei
   try {
     const devices: { mac: string; token: string; outbox: MemoryOutbox }[] = [];
     for (let i = 0; i < DEVICES; i++) {
-      const mac = `02:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+      const mac = benchMac(i);
       const d = (await adminCall(edgeUrl, 'PUT', `/admin/devices/${mac}`, { tenant: tenant.id, url: receiver.url })) as { token: string };
       const outbox = new MemoryOutbox(`bench${i}`);
       for (let n = 0; n < EVENTS_PER_DEVICE; n++) outbox.append('hangup', { ...BODY, mac, n });

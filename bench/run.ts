@@ -9,8 +9,9 @@ import { edgeEventsBenchmark } from './edge-events.ts';
 import { eventsBenchmark } from './events.ts';
 import { parserBenchmark } from './parser.ts';
 import { relayBenchmark } from './relay.ts';
+import { tunnelsBenchmark } from './tunnels.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [parserBenchmark, eventsBenchmark, deliveryBenchmark, agentRssBenchmark, relayBenchmark, edgeEventsBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [parserBenchmark, eventsBenchmark, deliveryBenchmark, agentRssBenchmark, relayBenchmark, tunnelsBenchmark, edgeEventsBenchmark];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((n) => !BENCHMARKS.some((b) => b.name === n));
