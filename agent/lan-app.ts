@@ -39,7 +39,7 @@ export interface LanRateLimits {
 }
 
 /** A CRM needs a few requests a second; AMI on a small PBX should not see hundreds. */
-export const DEFAULT_LAN_RATE_LIMITS: LanRateLimits = { perKey: { perSecond: 50, burst: 100 }, perBox: { perSecond: 50, burst: 100 } };
+export const DEFAULT_LAN_RATE_LIMITS: LanRateLimits = { perKey: { perSecond: 100, burst: 200 }, perBox: { perSecond: 200, burst: 400 } };
 
 /**
  * The agent's own HTTP server on BINDPORT: the drop-in for the original box. The documented API at

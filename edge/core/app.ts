@@ -53,7 +53,8 @@ export interface EdgeRateLimits {
 }
 
 /** Well above what a CRM needs, well below what a PBX's AMI or a Durable Object (about 1,000/s) takes. */
-export const DEFAULT_EDGE_RATE_LIMITS: EdgeRateLimits = { perKey: { perSecond: 100, burst: 200 }, perDevice: { perSecond: 50, burst: 100 } };
+// A tenant key serves all its devices, so it gets more than one device; a device is one PBX answering AMI.
+export const DEFAULT_EDGE_RATE_LIMITS: EdgeRateLimits = { perKey: { perSecond: 1000, burst: 2000 }, perDevice: { perSecond: 200, burst: 400 } };
 
 export interface Edge {
   app: Hono;
