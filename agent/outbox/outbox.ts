@@ -79,6 +79,8 @@ export class Outbox implements ReplayableQueue {
   private pending: PendingAppend[] = [];
   private writing: Promise<void> | null = null;
   private stateSaved: Promise<void> = Promise.resolve();
+  private saveQueued = false;
+  private acksSaved: Promise<void> = Promise.resolve();
   private active: FileHandle | null = null;
   /** Positions of the records after the last peeked ones, so ack after peek needs no scan. */
   private window = new Map<number, Position>();
@@ -190,8 +192,17 @@ export class Outbox implements ReplayableQueue {
     if (upto <= this.state.acked) return;
     this.state.acked = upto;
     this.cursor = this.window.get(upto + 1) ?? this.cursor;
-    await this.saveState();
-    await this.deleteDeliveredSegments();
+    // Persisted in the background and coalesced, so delivery does not wait for a rename and two
+    // fsyncs per event. A crash before the write lands resends events already delivered, under the
+    // same webhook-id, which at-least-once delivery allows.
+    this.acksSaved = this.saveState()
+      .then(() => this.deleteDeliveredSegments())
+      .catch((err: Error) => this.log({ level: 'error', msg: 'outbox state not saved', error: err.message }));
+  }
+
+  /** Resolves once every acknowledgement so far is on disk and the segments it freed are deleted. */
+  async persisted(): Promise<void> {
+    await this.acksSaved;
   }
 
   /** Takes the head of the waiting line out and keeps it in the dead-letter file. */
@@ -200,6 +211,8 @@ export class Outbox implements ReplayableQueue {
     const letter: DeadLetter = { epoch: entry.epoch, seq: entry.seq, type: entry.type, body: entry.body, reason, at: this.now() };
     await this.deadLetters.append(letter);
     await this.ack(entry.seq);
+    // A dead letter is rare and must not come back after a crash as a second one.
+    await this.saveState();
   }
 
   async depth(): Promise<number> {
@@ -248,6 +261,7 @@ export class Outbox implements ReplayableQueue {
   async close(): Promise<void> {
     this.closed = true;
     while (this.writing) await this.writing;
+    await this.acksSaved;
     await this.stateSaved;
     await this.active?.close();
     this.active = null;
@@ -346,9 +360,20 @@ export class Outbox implements ReplayableQueue {
     }
   }
 
+  /**
+   * Resolves once the state as it is now is on disk. Writes are chained so an older state never lands
+   * after a newer one, and coalesced: while one is on disk, every later change shares one more.
+   */
   private saveState(): Promise<void> {
-    // Chained so an older state never lands after a newer one; each write takes the state as it is then.
-    this.stateSaved = this.stateSaved.then(() => writeFileAtomic(join(this.dir, 'state.json'), JSON.stringify(this.state)));
+    if (!this.saveQueued) {
+      this.saveQueued = true;
+      this.stateSaved = this.stateSaved
+        .catch(() => undefined)
+        .then(() => {
+          this.saveQueued = false;
+          return writeFileAtomic(join(this.dir, 'state.json'), JSON.stringify(this.state));
+        });
+    }
     return this.stateSaved;
   }
 

@@ -95,6 +95,8 @@ describe('Outbox', () => {
     for (let i = 1; i <= 40; i++) await box.appendMany([ev(i)]);
     expect((await segmentFiles()).length).toBeGreaterThan(3);
     await box.ack(40);
+    // Acks are written in the background (coalesced); persisted() is when they are on disk.
+    await box.persisted();
     expect(await segmentFiles()).toHaveLength(1);
     expect(box.stats()).toMatchObject({ waiting: 0, oldestSeq: null, segments: 1 });
     box = await reopen(box, { segmentBytes: 400, maxBytes: 1024 * 1024 });
