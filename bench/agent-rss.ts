@@ -1,7 +1,8 @@
+import { join } from 'node:path';
 import type { Benchmark } from './lib/benchmark.ts';
-import { spawnIdleNode, type Child } from './lib/child.ts';
+import { spawnIdleNode, spawnNode, type Child } from './lib/child.ts';
 import { CountingReceiver } from './lib/receiver.ts';
-import { amiSession, spawnAgent, spawnSim, tempDir, writeAgentConfig } from './lib/stack.ts';
+import { amiSession, spawnSim, tempDir, writeAgentConfig } from './lib/stack.ts';
 
 /** Simulated calls per second; each inbound call makes about eight documented events. */
 const CALLS_PER_SECOND = 12;
@@ -24,7 +25,11 @@ export const agentRssBenchmark: Benchmark = {
       stop.push(() => sim.stop());
       const bare: Child = await spawnIdleNode();
       stop.push(() => bare.stop());
-      const agent = await spawnAgent(writeAgentConfig({ dir: tmp.dir, amiPort: sim.port, url: receiver.url }));
+      // Measured as a PBX runs it: the one-file bundle of `npm run build` on plain node, no TypeScript loader.
+      const bundle = join(tmp.dir, 'coocenter-agent.mjs');
+      const build = await spawnNode(['bin/run-ts.js', 'scripts/build.ts', bundle], { ready: /^built / });
+      await build.stop();
+      const agent = await spawnNode([bundle, '--config', writeAgentConfig({ dir: tmp.dir, amiPort: sim.port, url: receiver.url })], { ready: /^agent ready/ });
       stop.push(() => agent.stop());
       const driver = await amiSession(sim.port);
       stop.push(() => driver.close());
@@ -54,7 +59,7 @@ export const agentRssBenchmark: Benchmark = {
       results.add({ name: 'agent RSS: under load (max)', value: loaded / MIB, unit: 'MiB (lower is better)', baseline: floor / MIB, lowerIsBetter: true });
       results.add({ name: 'agent RSS: bare node process', value: floor / MIB, unit: 'MiB (lower is better)', lowerIsBetter: true });
       results.add({ name: 'agent RSS: events delivered under load', value: rate, unit: 'events/s' });
-      results.note(`agent RSS: VmRSS of the agent child (LAN mode, fsynced outbox, signed POSTs) after ${SETTLE_MS / 1000} s idle, then the highest of one sample a second during ${LOAD_MS / 1000} s of ${CALLS_PER_SECOND} simulated calls/s; baseline = a bare \`node -e setInterval\` child`);
+      results.note(`agent RSS: VmRSS of the bundled agent (dist file on plain node; LAN mode, fsynced outbox, signed POSTs) after ${SETTLE_MS / 1000} s idle, then the highest of one sample a second during ${LOAD_MS / 1000} s of ${CALLS_PER_SECOND} simulated calls/s; baseline = a bare \`node -e setInterval\` child`);
     } finally {
       for (const s of stop.reverse()) await s();
       tmp.remove();
