@@ -1,10 +1,10 @@
 import type { OperationName, OperationParams } from '../shared/api/operations.ts';
 import type { Device, FileStream, RunOptions } from '../shared/device.ts';
 import { ApiError } from '../shared/errors.ts';
+import { createMemoryIdempotencyStore, type IdempotencyStore } from '../shared/idempotency.ts';
 import { AmiError } from './ami/errors.ts';
 import type { AmiRunner } from './ami/types.ts';
 import { AmiInjectionError } from './ami/writer.ts';
-import { IdempotencyCache } from './idempotency.ts';
 import { CallerIdNames } from './ops/caller-id-names.ts';
 import type { ChannelDriver, OpContext } from './ops/context.ts';
 import { opHandlers, type OpHandler } from './ops/index.ts';
@@ -29,7 +29,11 @@ export interface AmiDeviceOptions {
  */
 export class AmiDevice implements Device {
   private readonly base: Omit<OpContext, 'ami'>;
-  private readonly idempotency: IdempotencyCache;
+  /**
+   * The device remembers keys too, not only the routes in front of it: a command relayed by the edge
+   * whose answer was lost with the tunnel is retried with the same key and must not act twice.
+   */
+  private readonly idempotency: IdempotencyStore;
 
   constructor(private readonly opts: AmiDeviceOptions) {
     const now = opts.now ?? Date.now;
@@ -40,13 +44,15 @@ export class AmiDevice implements Device {
       names: new CallerIdNames(now),
       ...(opts.memberInterface ? { memberInterface: opts.memberInterface } : {}),
     };
-    this.idempotency = new IdempotencyCache(now);
+    this.idempotency = createMemoryIdempotencyStore({ now });
   }
 
   run<N extends OperationName>(op: N, params: OperationParams<N>, options: RunOptions = {}): Promise<unknown> {
-    const act = () => this.execute(op, params, options.signal);
-    if (options.idempotencyKey === undefined) return act();
-    return this.idempotency.run(`${op}\n${options.idempotencyKey}`, act);
+    if (options.idempotencyKey === undefined) return this.execute(op, params, options.signal);
+    // Thrown failures are not remembered (the store keeps answers only), so a retry can act.
+    return this.idempotency
+      .once(op, options.idempotencyKey, JSON.stringify(params), async () => ({ status: 200, body: await this.execute(op, params, options.signal) }))
+      .then((a) => a.body);
   }
 
   openRecording(relPath: string, range: string | undefined, options?: { signal?: AbortSignal }): Promise<FileStream> {
