@@ -1,4 +1,4 @@
-import { deviceApiPaths, errorSchemas, plainGet, WEBKEY_SCHEME, type OpenApiDocument } from '../shared/api/openapi.ts';
+import { deviceApiPaths, errorSchemas, plainGet, toolbarPaths, WEBKEY_SCHEME, type OpenApiDocument } from '../shared/api/openapi.ts';
 
 /** /openapi.json of the agent's LAN API on BINDPORT: the documented paths, guarded by WEBKEY when set. */
 export function agentOpenApi(version: string): OpenApiDocument {
@@ -12,6 +12,7 @@ export function agentOpenApi(version: string): OpenApiDocument {
     },
     tags: [
       { name: 'coocenter-api', description: 'The 14 operations of the document and the recordings.' },
+      { name: 'toolbar', description: "The call-center agent's toolbar: page, live stream, scoped tokens." },
       { name: 'service', description: 'Health and this reference.' },
     ],
     paths: {
@@ -24,6 +25,13 @@ export function agentOpenApi(version: string): OpenApiDocument {
           502: 'Asterisk refused the action or AMI is not connected',
           504: 'Asterisk did not answer in time',
         },
+      }),
+      ...toolbarPaths({
+        prefix: '',
+        pathParameters: [],
+        tokenPath: '/coocenter-api/toolbar/token',
+        tokenSecurity: [{ webkey: [] }, {}],
+        tokenErrors: { 401: 'Authorization missing or not a valid WEBKEY digest' },
       }),
       '/healthz': plainGet('healthz', 'The agent is up', 'service', {
         type: 'application/json',

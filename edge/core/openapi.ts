@@ -4,6 +4,7 @@ import {
   errorSchemas,
   plainGet,
   requestSchema,
+  toolbarPaths,
   WEBKEY_SCHEME,
   type JsonSchema,
   type OpenApiDocument,
@@ -232,25 +233,13 @@ export function edgeOpenApi(version: string): OpenApiDocument {
           security: [{ tenantKey: [] }, { admin: [] }, { webkey: [] }],
         }),
       },
-      '/devices/{mac}/toolbar': plainGet('toolbarPage', 'The agent toolbar (docs/toolbar.md); signs in with a toolbar token in the URL fragment', 'toolbar', { type: 'text/html', schema: str }),
-      '/devices/{mac}/toolbar/stream': {
-        get: {
-          operationId: 'toolbarStream',
-          summary: "Server-Sent Events of one extension's calls, pauses, queue log in/out and wrap-up (token in ?token=)",
-          tags: ['toolbar'],
-          parameters: [MAC, { name: 'token', in: 'query', required: true, schema: str }],
-          responses: { 200: { description: 'the event stream', content: { 'text/event-stream': { schema: str } } }, ...errorResponses({ 401: 'toolbar token missing, expired or for another device', 404: 'no such device' }) },
-        },
-      },
-      '/devices/{mac}/toolbar/token': {
-        post: route('toolbarToken', 'A toolbar token for one extension of this device (supervisor: may listen in); ttl in seconds, at most a day', 'toolbar', {
-          parameters: [MAC],
-          body: obj({ extension: str, supervisor: { type: 'boolean' }, ttl: { type: 'integer', minimum: 60, maximum: 86400 } }, ['extension']),
-          response: obj({ status: str, token: str, extension: str, supervisor: { type: 'boolean' }, expiresAt: str }),
-          errors: { 401: 'Authorization missing or invalid', 403: 'only the tenant key that owns this device (or the admin key) may issue toolbar tokens', 404: 'no such device' },
-          security: [{ tenantKey: [] }, { admin: [] }],
-        }),
-      },
+      ...toolbarPaths({
+        prefix: '/devices/{mac}',
+        pathParameters: [MAC],
+        tokenPath: '/devices/{mac}/toolbar/token',
+        tokenSecurity: [{ tenantKey: [] }, { admin: [] }],
+        tokenErrors: { 401: 'Authorization missing or invalid', 403: 'only the tenant key that owns this device (or the admin key) may issue toolbar tokens', 404: 'no such device' },
+      }),
       ...adminPaths(),
       '/agent/tunnel': {
         get: {

@@ -167,3 +167,71 @@ export const WEBKEY_SCHEME: JsonSchema = {
   name: 'Authorization',
   description: "md5(WEBKEY + 'YYYY-MM-DD') in hex; the box's yesterday, today and tomorrow are accepted.",
 };
+
+export interface ToolbarPathOptions {
+  /** Before `/toolbar`: '' on the agent, '/devices/{mac}' on the edge. */
+  prefix: string;
+  pathParameters: Parameter[];
+  /** Where tokens are issued, and who may issue them. */
+  tokenPath: string;
+  tokenSecurity: Record<string, string[]>[];
+  tokenErrors: Record<number, string>;
+}
+
+/** The agent toolbar's page, live stream and token route (docs/toolbar.md), for the agent and the edge. */
+export function toolbarPaths(o: ToolbarPathOptions): Record<string, PathItem> {
+  const str = { type: 'string' };
+  const params = o.pathParameters;
+  return {
+    [`${o.prefix}/toolbar`]: {
+      get: {
+        operationId: 'toolbarPage',
+        summary: 'The agent toolbar (docs/toolbar.md); signs in with a toolbar token in the URL fragment',
+        tags: ['toolbar'],
+        ...(params.length ? { parameters: params } : {}),
+        responses: { 200: { description: 'success', content: { 'text/html': { schema: str } } } },
+      },
+    },
+    [`${o.prefix}/toolbar/stream`]: {
+      get: {
+        operationId: 'toolbarStream',
+        summary: "Server-Sent Events of one extension's calls, pauses, queue log in/out and wrap-up (token in ?token=)",
+        tags: ['toolbar'],
+        parameters: [...params, { name: 'token', in: 'query', required: true, schema: str }],
+        responses: {
+          200: { description: 'the event stream', content: { 'text/event-stream': { schema: str } } },
+          ...errorResponses(params.length ? { 401: 'toolbar token missing, expired or for another device', 404: 'no such device' } : { 401: 'toolbar token missing, expired or for another device' }),
+        },
+      },
+    },
+    [o.tokenPath]: {
+      post: {
+        operationId: 'toolbarToken',
+        summary: 'A toolbar token for one extension of this device (supervisor: may listen in); ttl in seconds, at most a day',
+        tags: ['toolbar'],
+        ...(params.length ? { parameters: params } : {}),
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: { type: 'object', properties: { extension: str, supervisor: { type: 'boolean' }, ttl: { type: 'integer', minimum: 60, maximum: 86400 } }, required: ['extension'] },
+            },
+          },
+        },
+        responses: {
+          200: {
+            description: 'success',
+            content: {
+              'application/json': {
+                schema: { type: 'object', properties: { status: str, token: str, extension: str, supervisor: { type: 'boolean' }, expiresAt: str }, required: ['status', 'token', 'extension', 'supervisor', 'expiresAt'] },
+              },
+            },
+          },
+          ...errorResponses({ 400: 'the body is not JSON or a field is invalid; the message names it', ...o.tokenErrors }),
+        },
+        security: o.tokenSecurity,
+      },
+    },
+  };
+}
+

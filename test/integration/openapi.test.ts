@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../agent/config.ts';
 import { createLanApp } from '../../agent/lan-app.ts';
+import { ToolbarFeed } from '../../shared/toolbar/feed.ts';
 import { createEdgeApp } from '../../edge/core/app.ts';
 import { Hub } from '../../edge/core/hub.ts';
 import { createMemoryStore } from '../../edge/core/memory-store.ts';
@@ -30,7 +31,10 @@ function recordingDevice() {
 function agentApp() {
   const { device, calls } = recordingDevice();
   const config = parseConfig('[ami]\nusername=u\nsecret=s\n');
-  const app = createLanApp({ config, device, now: () => Date.now(), log: () => {} });
+  // With the toolbar, as an agent serves it: its routes must be documented too.
+  const feed = new ToolbarFeed({ clock: systemClock, popUrl: () => null });
+  const toolbar = { mac: '68:69:2e:03:8b:3e', key: new Uint8Array(32), feed };
+  const app = createLanApp({ config, device, now: () => Date.now(), log: () => {}, toolbar });
   return { app, calls };
 }
 
