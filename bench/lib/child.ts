@@ -35,7 +35,11 @@ const CLK_TCK = 100;
  * measures the child, never itself, so its own load generator stays out of the figures.
  */
 export function spawnNode(args: readonly string[], opts: SpawnOptions): Promise<Child> {
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_CPU_PROF=<dir>: every child writes a V8 CPU profile there when it exits (node refuses
+  // --cpu-prof in NODE_OPTIONS, so it goes on the command line).
+  const prof = process.env.BENCH_CPU_PROF;
+  const argv = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, ...args] : args;
+  const proc = spawn(process.execPath, argv, { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const listeners = new Set<(line: string) => void>();
   let stderr = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => {

@@ -1,0 +1,46 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteStore, type SqliteStore } from '../../edge/node/sqlite-store.ts';
+import { tempDataDir } from '../support/edge-harness.ts';
+
+const MAC = '02:00:00:00:00:01';
+const events = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ seq: from + i, type: 'hangup', body: `{"n":${from + i}}` }));
+
+describe('SQLite edge store: delivery acks', () => {
+  let store: SqliteStore;
+  let dir: { dir: string; remove(): void };
+  afterEach(() => {
+    store.close();
+    dir.remove();
+  });
+  const open = () => {
+    dir = tempDataDir();
+    store = openSqliteStore(`${dir.dir}/edge.sqlite`);
+  };
+
+  it('marks delivered only the head run of one epoch up to the acked seq', async () => {
+    open();
+    await store.commitEvents(MAC, 'old', events(5, 3), 1);
+    await store.commitEvents(MAC, 'new', events(0, 3), 2);
+    // seq 6 of the old epoch: 5 and 6 go, 7 stays; the new epoch's 0..2 are not touched though below 6.
+    await store.ackEvents(MAC, 6);
+    expect((await store.peekEvents(MAC, 10)).map((e) => `${e.epoch}:${e.seq}`)).toEqual(['old:7', 'new:0', 'new:1', 'new:2']);
+    // Past the end of the old epoch: stops at the new epoch's first event.
+    await store.ackEvents(MAC, 100);
+    expect((await store.peekEvents(MAC, 10)).map((e) => `${e.epoch}:${e.seq}`)).toEqual(['new:0', 'new:1', 'new:2']);
+    await store.ackEvents(MAC, 1);
+    expect(await store.waitingCount(MAC)).toBe(1);
+    await store.ackEvents(MAC, 2);
+    expect(await store.peekEvents(MAC, 10)).toEqual([]);
+  });
+
+  it('keeps acks and committed events across a reopen', async () => {
+    open();
+    const file = `${dir.dir}/edge.sqlite`;
+    await store.commitEvents(MAC, 'e', events(0, 4), 1);
+    await store.ackEvents(MAC, 1);
+    store.close();
+    store = openSqliteStore(file);
+    expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([2, 3]);
+    expect(await store.committedSeq(MAC, 'e')).toBe(3);
+  });
+});
