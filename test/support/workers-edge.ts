@@ -5,6 +5,11 @@ import { unstable_startWorker } from 'wrangler';
 import type { ContractEdge, ContractEdgeOptions } from '../contract/edge-contract.ts';
 import { ADMIN_KEY } from './edge-harness.ts';
 
+/** A contract edge whose restart also waits for an async `whileDown` (the faults suite's downtime). */
+export interface WorkersEdge extends ContractEdge {
+  restart(whileDown?: () => void | Promise<void>): Promise<void>;
+}
+
 // Keep wrangler off the network (TOOLCHAIN.md): no metrics, no banner, no cf fetch.
 process.env.WRANGLER_SEND_METRICS = 'false';
 process.env.WRANGLER_HIDE_BANNER = 'true';
@@ -14,7 +19,7 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
  * The Workers edge in local workerd, built from wrangler.toml as `wrangler deploy` would build it,
  * with its Durable Object storage in a temp folder so a restart keeps it. dispose() stops workerd.
  */
-export async function startWorkersEdge(opts: ContractEdgeOptions = {}): Promise<ContractEdge> {
+export async function startWorkersEdge(opts: ContractEdgeOptions = {}): Promise<WorkersEdge> {
   const persist = mkdtempSync(join(tmpdir(), 'coocenter-workers-'));
   const start = async (port: number) => {
     const worker = await unstable_startWorker({
@@ -35,7 +40,7 @@ export async function startWorkersEdge(opts: ContractEdgeOptions = {}): Promise<
     url,
     async restart(whileDown) {
       await worker.dispose();
-      whileDown?.();
+      await whileDown?.();
       worker = await start(port);
     },
     async close() {
