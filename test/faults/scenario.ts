@@ -26,7 +26,7 @@ export async function runFault(file: string, fault: string, opts: StackOptions, 
     await calls.stop();
     await drained(stack);
     const recovery = Date.now() - healedAt;
-    const row = rowOf(stack, fault, cmds, recovery, opts.scale === 1 ? undefined : `time scale ${opts.scale} (durations are on the scaled clock)`);
+    const row = rowOf(stack, fault + stack.suffix, cmds, recovery, opts.scale === 1 ? undefined : `time scale ${opts.scale} (durations are on the scaled clock)`);
     recordRow(file, row);
     expect(row.generated).toBeGreaterThan(0);
     expect(row.lost, `${fault}: events lost`).toBe(0);

@@ -6,9 +6,10 @@ import { startAgent, type AgentOptions, type RunningAgent } from '../../agent/ag
 import { parseConfig } from '../../agent/config.ts';
 import { scaledClock, systemClock, type Clock } from '../../shared/delivery/clock.ts';
 import { startPbxSim, type PbxSim } from '../pbxsim/index.ts';
-import { call, provision, startEdge } from '../support/edge-harness.ts';
+import { call, provision } from '../support/edge-harness.ts';
 import { until } from '../support/wait.ts';
 import { WebhookReceiver, type Responder } from '../support/webhook-receiver.ts';
+import { nodeEdge, type EdgeRuntime, type FaultEdge } from './edges.ts';
 import type { FaultRow } from './figures.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 
@@ -66,6 +67,8 @@ export interface StackOptions {
   deliveryScale?: number;
   /** Rate limits out of the way, so what refuses a hostile request is the validation itself. */
   noRateLimits?: boolean;
+  /** Which edge the tunnel reaches: the Node edge unless told (see edges.ts). */
+  edge?: EdgeRuntime;
 }
 
 const UNLIMITED = { perSecond: 1e6, burst: 1e6 };
@@ -89,18 +92,15 @@ export async function startStack(o: StackOptions) {
   const timers = scaledTimers(o.scale);
   const logs: Record<string, unknown>[] = [];
 
-  let edge: Awaited<ReturnType<typeof startEdge>> | null = null;
+  const runtime = o.edge ?? nodeEdge;
+  let edge: FaultEdge | null = null;
   let proxy: TcpProxy | null = null;
   let tenantKey = '';
   let tunnel = '';
-  const edgeOpts = () => ({
-    clock: timers.clock,
-    commandTimeoutMs: o.commandTimeoutMs ?? 3000,
-    ...(o.noRateLimits ? { rateLimits: { perKey: UNLIMITED, perDevice: UNLIMITED } } : {}),
-  });
   let deviceToken = '';
   if (o.via === 'edge') {
-    edge = await startEdge(join(dir, 'edge'), edgeOpts());
+    edge = await runtime.start({ dir, clock: timers.clock, commandTimeoutMs: o.commandTimeoutMs ?? 3000, noRateLimits: o.noRateLimits ?? false });
+    cleanups.push(() => edge!.close());
     const secrets = await provision(edge, MAC, { url: receiver.url });
     tenantKey = secrets.tenantKey;
     deviceToken = secrets.token;
@@ -124,7 +124,6 @@ export async function startStack(o: StackOptions) {
     ...(o.noRateLimits ? { lanRateLimits: { perKey: UNLIMITED, perBox: UNLIMITED } } : {}),
   });
   cleanups.push(() => agent.close());
-  if (edge) cleanups.push(() => edge!.close());
 
   const stack = {
     dir,
@@ -142,7 +141,7 @@ export async function startStack(o: StackOptions) {
     setRespond(r: Responder) {
       respond = r;
     },
-    get edge() {
+    get edge(): FaultEdge {
       if (!edge) throw new Error('no edge in a LAN stack');
       return edge;
     },
@@ -154,12 +153,9 @@ export async function startStack(o: StackOptions) {
     deviceToken,
     generated: () => agent.outbox.stats().nextSeq - 1,
     dropped: () => agent.outbox.stats().dropped,
-    async restartEdge(downMs: number) {
-      const port = stack.edge.port;
-      await stack.edge.close();
-      await new Promise((r) => setTimeout(r, downMs));
-      edge = await startEdge(join(dir, 'edge'), { ...edgeOpts(), port });
-    },
+    /** What goes after each row's fault name: which edge runtime it ran on. */
+    suffix: o.via === 'edge' ? runtime.suffix : '',
+    restartEdge: (downMs: number) => stack.edge.restart(downMs),
     async restartSim(downMs: number) {
       const port = sim.port;
       sim.refuseConnections(true);
