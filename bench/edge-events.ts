@@ -48,7 +48,7 @@ export async function measureEdgeEvents(edgeUrl: string, receiver: ReceiverProce
   return timeChild(agents, receiver, DEVICES * EVENTS_PER_DEVICE);
 }
 
-/** The floor: the same number of POSTs from 100 concurrent fetch loops in a child, no edge between. */
+/** The floor: the same number of POSTs from 100 concurrent loops in a child, no edge between. */
 export async function fetchFloor(receiver: ReceiverProcess): Promise<EventsRun> {
   const loops = await spawnNode(['bin/run-ts.js', 'bench/lib/fetch-loops-child.ts', receiver.url, String(DEVICES), String(EVENTS_PER_DEVICE), JSON.stringify(BODY)], { ready: /^ready$/ });
   return timeChild(loops, receiver, DEVICES * EVENTS_PER_DEVICE);
@@ -72,10 +72,10 @@ export const edgeEventsBenchmark: Benchmark = {
       const run = await measureEdgeEvents(edge.url, receiver, tmp.dir);
       const floor = await fetchFloor(receiver);
       reportEdgeEvents(results, 'edge events (Node edge)', run, floor, TARGET);
-      results.add({ name: 'edge events: 100 fetch loops, no edge (floor)', value: eventsPerSecond(floor), unit: 'events/s' });
+      results.add({ name: 'edge events: 100 POST loops, no edge (floor)', value: eventsPerSecond(floor), unit: 'events/s' });
       results.note(
         `edge events: ${DEVICES} x ${EVENTS_PER_DEVICE} events, from the tunnels opening to the last POST received; one run; ` +
-          'edge, agents, receiver and floor loops each in a child of their own; baseline = 100 concurrent fetch loops to the same receiver',
+          "edge, agents, receiver and floor loops each in a child of their own; baseline = 100 concurrent POST loops (the edge's HTTP client) to the same receiver",
       );
     } finally {
       await edge.stop();

@@ -1,15 +1,18 @@
+import { createHttpFetch } from '../../edge/node/http-fetch.ts';
+
 /**
- * The edge-events floor: concurrent loops of plain `fetch` POSTs, one in flight per loop as the
- * edge's per-device delivery has, from a process of their own. argv: <url> <loops> <posts per loop>
- * <body json>. Prints `ready`, runs on SIGUSR1, exits on SIGTERM.
+ * The edge-events floor: concurrent loops of POSTs, one in flight per loop as the edge's per-device
+ * delivery has, through the HTTP client the Node edge delivers with, from a process of their own.
+ * argv: <url> <loops> <posts per loop> <body json>. Prints `ready`, runs on SIGUSR1, exits on SIGTERM.
  */
 const [url, loopsArg, perLoopArg, body] = process.argv.slice(2);
+const post = createHttpFetch();
 
 async function run(): Promise<void> {
   await Promise.all(
     Array.from({ length: Number(loopsArg) }, async () => {
       for (let n = 0; n < Number(perLoopArg); n++) {
-        const res = await fetch(url!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body! });
+        const res = await post(url!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body! });
         await res.body?.cancel();
       }
     }),

@@ -12,6 +12,7 @@ import { MAX_TEXT_FRAME } from '../../shared/tunnel/frames.ts';
 import { createEdgeApp, type EdgeRateLimits } from '../core/app.ts';
 import { EdgeDeliveries } from '../core/deliveries.ts';
 import { Hub } from '../core/hub.ts';
+import { createHttpFetch } from './http-fetch.ts';
 import { openSqliteStore } from './sqlite-store.ts';
 
 export interface EdgeServerOptions {
@@ -47,7 +48,7 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
   mkdirSync(opts.dataDir, { recursive: true });
   const store = openSqliteStore(join(opts.dataDir, 'edge.sqlite'));
   const hub = new Hub({ clock, log });
-  const deliveries = new EdgeDeliveries({ store, hub, clock, log, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+  const deliveries = new EdgeDeliveries({ store, hub, clock, log, fetch: opts.fetch ?? createHttpFetch() });
   const edge = createEdgeApp({
     store,
     hub,
