@@ -1,4 +1,5 @@
 import type { DeadLetter, QueueEntry } from '../../shared/delivery/queue.ts';
+import { GroupCommit } from './group-commit.ts';
 import type { AuditEntry, DeviceRecord, EdgeStore, TenantKeyRecord, TenantRecord } from './store.ts';
 
 const SCHEMA = `
@@ -59,16 +60,26 @@ export interface SqlDriver {
   /** Runs a write; returns how many rows it changed. */
   run(sql: string, ...params: SqlValue[]): number;
   /**
-   * Runs `fn` in one transaction. `relaxed` marks a write whose loss on power failure (not on a
-   * crash) only repeats work, such as a delivery ack (a webhook is sent again, at least once holds):
-   * a driver may commit it without waiting for the disk.
+   * Runs `fn` in one transaction; one inside another is a savepoint, rolled back alone. `relaxed`
+   * marks a write whose loss on power failure (not on a crash) only repeats work, such as a delivery
+   * ack (a webhook is sent again, at least once holds): a driver may commit it without waiting for
+   * the disk.
    */
   transaction<T>(fn: () => T, durability?: 'full' | 'relaxed'): T;
 }
 
+export interface SqlStoreOptions {
+  /**
+   * Groups event commits and delivery acks queued until it fires into one transaction
+   * (edge/core/group-commit.ts); the Node edge passes setImmediate. Absent: each commits alone.
+   */
+  defer?: (fn: () => void) => void;
+}
+
 /** EdgeStore over any SQLite: the schema is created when missing. */
-export function createSqlStore(db: SqlDriver): EdgeStore {
+export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeStore {
   db.script(SCHEMA);
+  const group = new GroupCommit(db, opts.defer);
   const one = <T>(sql: string, ...params: SqlValue[]): T | undefined => db.all<T>(sql, ...params)[0];
 
   const committedSeq = (mac: string, epoch: string): number =>
@@ -76,7 +87,7 @@ export function createSqlStore(db: SqlDriver): EdgeStore {
   const count = (mac: string, state: string): number =>
     one<{ n: number }>('SELECT count(*) AS n FROM events WHERE mac = ? AND state = ?', mac, state)?.n ?? 0;
 
-  const commit = (mac: string, epoch: string, events: readonly { seq: number; type: string; body: string }[], at: number) => db.transaction(() => {
+  const commit = (mac: string, epoch: string, events: readonly { seq: number; type: string; body: string }[], at: number) => {
     let high = committedSeq(mac, epoch);
     for (const e of events) {
       if (e.seq <= high) continue;
@@ -84,11 +95,11 @@ export function createSqlStore(db: SqlDriver): EdgeStore {
       high = e.seq;
     }
     db.run('INSERT INTO committed (mac, epoch, seq) VALUES (?, ?, ?) ON CONFLICT (mac, epoch) DO UPDATE SET seq = excluded.seq', mac, epoch, high);
-  });
+  };
 
   // The head run ends at the first waiting row of another epoch or past uptoSeq; the (mac, state, pos)
   // index finds it after a row or two, where reading the whole waiting line per ack made delivery O(n^2).
-  const ack = (mac: string, uptoSeq: number) => db.transaction(() => {
+  const ack = (mac: string, uptoSeq: number) => {
     const head = one<{ epoch: string }>("SELECT epoch FROM events WHERE mac = ? AND state = 'waiting' ORDER BY pos LIMIT 1", mac);
     if (!head) return;
     const end = one<{ pos: number }>(
@@ -97,7 +108,7 @@ export function createSqlStore(db: SqlDriver): EdgeStore {
     );
     if (end) db.run("UPDATE events SET state = 'done' WHERE mac = ? AND state = 'waiting' AND pos < ?", mac, end.pos);
     else db.run("UPDATE events SET state = 'done' WHERE mac = ? AND state = 'waiting'", mac);
-  }, 'relaxed');
+  };
 
   const removeDevice = (mac: string) => db.transaction(() => {
     db.run('DELETE FROM events WHERE mac = ?', mac);
@@ -164,8 +175,8 @@ export function createSqlStore(db: SqlDriver): EdgeStore {
     async deleteDevice(mac) {
       return removeDevice(mac);
     },
-    async commitEvents(mac, epoch, events, at) {
-      commit(mac, epoch, events, at);
+    commitEvents(mac, epoch, events, at) {
+      return group.write(() => commit(mac, epoch, events, at));
     },
     async committedSeq(mac, epoch) {
       return committedSeq(mac, epoch);
@@ -173,8 +184,8 @@ export function createSqlStore(db: SqlDriver): EdgeStore {
     async peekEvents(mac, n) {
       return db.all<QueueEntry>("SELECT epoch, seq, type, body FROM events WHERE mac = ? AND state = 'waiting' ORDER BY pos LIMIT ?", mac, n);
     },
-    async ackEvents(mac, uptoSeq) {
-      ack(mac, uptoSeq);
+    ackEvents(mac, uptoSeq) {
+      return group.write(() => ack(mac, uptoSeq), 'relaxed');
     },
     async deadLetter(mac, entry, reason, at) {
       db.run("UPDATE events SET state = 'dead', reason = ?, dead_at = ? WHERE mac = ? AND epoch = ? AND seq = ?", reason, at, mac, entry.epoch, entry.seq);

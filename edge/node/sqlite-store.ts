@@ -38,5 +38,5 @@ export function openSqliteStore(file: string): SqliteStore {
       }
     },
   };
-  return Object.assign(createSqlStore(driver), { close: () => db.close() });
+  return Object.assign(createSqlStore(driver, { defer: setImmediate }), { close: () => db.close() });
 }
