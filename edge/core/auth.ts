@@ -1,7 +1,7 @@
 import { matchesWebkeyDigest } from '../../shared/auth/webkey-digest.ts';
 import { ApiError } from '../../shared/errors.ts';
 import type { Hub } from './hub.ts';
-import { sha256Hex } from './secrets.ts';
+import { cachedSha256Hex } from './secrets.ts';
 import type { DeviceRecord, EdgeStore } from './store.ts';
 
 /** Who is calling, for authorization decisions and the audit log. */
@@ -36,6 +36,7 @@ const bearer = (authorization: string | undefined): string | undefined => {
  */
 export function createEdgeAuth(opts: EdgeAuthOptions) {
   const { store, hub } = opts;
+  const sha256Hex = cachedSha256Hex();
   const adminHash = opts.adminKey ? sha256Hex(opts.adminKey) : null;
 
   async function isAdmin(authorization: string | undefined): Promise<boolean> {

@@ -43,9 +43,11 @@ function formPairs(text: string): [string, string][] {
 }
 
 async function readBody(req: Request, maxBytes: number): Promise<Uint8Array> {
-  const declared = Number(req.headers.get('content-length') ?? '0');
+  const length = req.headers.get('content-length');
+  const declared = Number(length ?? '0');
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  if (!req.body) return new Uint8Array();
+  // A declared empty body is not read: on Node, touching req.body builds a web stream over the socket.
+  if ((length !== null && declared === 0) || !req.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = req.body.getReader();
