@@ -7,11 +7,13 @@ import { agentRssBenchmark } from './agent-rss.ts';
 import { deliveryBenchmark } from './delivery.ts';
 import { edgeEventsBenchmark } from './edge-events.ts';
 import { eventsBenchmark } from './events.ts';
+import { faultsRealBenchmark } from './faults-real.ts';
 import { parserBenchmark } from './parser.ts';
 import { relayBenchmark } from './relay.ts';
 import { tunnelsBenchmark } from './tunnels.ts';
+import { workersBenchmark } from './workers.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [parserBenchmark, eventsBenchmark, deliveryBenchmark, agentRssBenchmark, relayBenchmark, tunnelsBenchmark, edgeEventsBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [parserBenchmark, eventsBenchmark, deliveryBenchmark, agentRssBenchmark, relayBenchmark, tunnelsBenchmark, edgeEventsBenchmark, faultsRealBenchmark, workersBenchmark];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((n) => !BENCHMARKS.some((b) => b.name === n));
