@@ -15,6 +15,7 @@ import { deviceStore, syncTenantKeys } from './device-store.ts';
 import { doSql } from './do-sql.ts';
 import { listVar, log, msVar } from './log.ts';
 import { callObject, REGISTRY_NAME } from './object-call.ts';
+import { rateLimitVars } from './rate-limit-vars.ts';
 import { keepContentLength, upgradeResponse, workerd, type DurableObjectState, type Env, type HibernatableWebSocket } from './platform.ts';
 
 /** Kept on each accepted socket (serializeAttachment) so a woken object knows whose tunnel it is. */
@@ -73,6 +74,7 @@ export class DeviceObject {
       deliveries: this.deliveries,
       heartbeatMs: this.heartbeatMs,
       corsOrigins: listVar(env.CORS_ORIGINS),
+      rateLimits: rateLimitVars(env),
       ...(commandTimeoutMs ? { commandTimeoutMs } : {}),
     });
 

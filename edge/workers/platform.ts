@@ -54,6 +54,9 @@ export interface Env {
   HEARTBEAT_MS?: string;
   /** Comma-separated origins allowed to call the device API from a browser. */
   CORS_ORIGINS?: string;
+  /** Device API request limits, `<per second>/<burst>` (edge/workers/rate-limit-vars.ts). */
+  RATE_LIMIT_PER_KEY?: string;
+  RATE_LIMIT_PER_DEVICE?: string;
 }
 
 /** Runtime globals of workerd that Node's lib does not declare. */

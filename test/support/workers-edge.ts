@@ -18,8 +18,9 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
 /**
  * The Workers edge in local workerd, built from wrangler.toml as `wrangler deploy` would build it,
  * with its Durable Object storage in a temp folder so a restart keeps it. dispose() stops workerd.
+ * `vars` override wrangler.toml's [vars] (the benchmarks lift RATE_LIMIT_PER_DEVICE).
  */
-export async function startWorkersEdge(opts: ContractEdgeOptions = {}): Promise<WorkersEdge> {
+export async function startWorkersEdge(opts: ContractEdgeOptions = {}, vars: Record<string, string> = {}): Promise<WorkersEdge> {
   const persist = mkdtempSync(join(tmpdir(), 'coocenter-workers-'));
   const start = async (port: number) => {
     const worker = await unstable_startWorker({
@@ -27,6 +28,7 @@ export async function startWorkersEdge(opts: ContractEdgeOptions = {}): Promise<
       bindings: {
         COOCENTER_ADMIN_KEY: { type: 'plain_text', value: ADMIN_KEY },
         ...(opts.commandTimeoutMs ? { COMMAND_TIMEOUT_MS: { type: 'plain_text', value: String(opts.commandTimeoutMs) } } : {}),
+        ...Object.fromEntries(Object.entries(vars).map(([k, value]) => [k, { type: 'plain_text' as const, value }])),
       },
       dev: { server: { hostname: '127.0.0.1', port }, inspector: false, persist, watch: false, logLevel: 'none' },
     });

@@ -1,0 +1,58 @@
+import type { Benchmark } from './lib/benchmark.ts';
+import { spawnReceiver } from './lib/receiver-process.ts';
+import { measureRelay, reportRelay } from './lib/relay-latency.ts';
+import { BENCH_MAC, spawnEdge, tempDir } from './lib/stack.ts';
+import { eventsPerSecond, fetchFloor, measureEdgeEvents, reportEdgeEvents } from './edge-events.ts';
+import { relayStack } from './relay.ts';
+import { startWorkersEdge } from '../test/support/workers-edge.ts';
+
+/** The relay bench measures the relay, not the limiter (the default allows 200 requests/s per device). */
+const UNLIMITED = { RATE_LIMIT_PER_KEY: '1000000/1000000', RATE_LIMIT_PER_DEVICE: '1000000/1000000' };
+/**
+ * Both edges at the same rate. Local workerd answers "Your worker restarted mid-request" within
+ * seconds at the relay bench's 1,000/s to one device (one Durable Object); 200/s it sustains.
+ */
+const RATE = 200;
+
+/**
+ * Issue 6: the relay and edge-events benchmarks through the Workers edge in local workerd (wrangler's
+ * unstable_startWorker, built from wrangler.toml), beside the Node edge's child in the same run.
+ */
+export const workersBenchmark: Benchmark = {
+  name: 'workers',
+  description: 'relayed current-calls and events/s through the Workers edge in local workerd, beside the Node edge in the same run',
+  async run(results) {
+    const tmp = tempDir('workers');
+    const stop: (() => Promise<void> | void)[] = [];
+    try {
+      const node = await spawnEdge(`${tmp.dir}/node-edge`, true);
+      stop.push(() => node.stop());
+      const workers = await startWorkersEdge({}, UNLIMITED);
+      stop.push(() => workers.close());
+
+      const edges = [
+        { label: 'Node edge', url: node.url },
+        { label: 'Workers edge', url: workers.url },
+      ];
+      for (const e of edges) {
+        const inner: (() => Promise<void> | void)[] = [];
+        try {
+          const { tenantKey, direct } = await relayStack(e.url, `${tmp.dir}/agent-${e.label.split(' ')[0]}`, inner);
+          reportRelay(results, `relay (${e.label})`, await measureRelay({ edgeUrl: e.url, mac: BENCH_MAC, tenantKey, direct, rate: RATE }));
+        } finally {
+          for (const s of inner.reverse()) await s();
+        }
+      }
+
+      const receiver = await spawnReceiver();
+      stop.push(() => receiver.stop());
+      const floor = await fetchFloor(receiver);
+      for (const e of edges) reportEdgeEvents(results, `edge events (${e.label})`, await measureEdgeEvents(e.url, receiver, tmp.dir), floor);
+      results.add({ name: 'edge events: 100 POST loops, no edge (floor)', value: eventsPerSecond(floor), unit: 'events/s' });
+      results.note(`workers: both edges at ${RATE} requests/s; workerd runs locally, started by wrangler, so its figures say what the code costs there, not what Cloudflare's network adds`);
+    } finally {
+      for (const s of stop.reverse()) await s();
+      tmp.remove();
+    }
+  },
+};
