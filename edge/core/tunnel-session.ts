@@ -250,14 +250,19 @@ export class TunnelSession {
     this.opts.onReady(this);
   }
 
-  private watchHeartbeat(): void {
+  /**
+   * Wakes when the agent would have been silent too long if nothing came since it last heard, not
+   * every heartbeat: with 10,000 tunnels that is 2.5x fewer timers than pings, where a timer per
+   * heartbeat doubled the edge's work per ping.
+   */
+  private watchHeartbeat(delay = this.opts.heartbeatMs * 2.5): void {
     if (this.opts.watchHeartbeat === false) return;
     const limit = this.opts.heartbeatMs * 2.5;
-    this.cancelTimer = this.opts.clock.setTimer(this.opts.heartbeatMs, () => {
+    this.cancelTimer = this.opts.clock.setTimer(delay, () => {
       if (this.stateValue !== 'open') return;
       const silent = this.opts.clock.now() - this.lastHeard;
       if (silent > limit) return this.close(CloseCode.HEARTBEAT_TIMEOUT, `no word from the agent for ${silent} ms`);
-      this.watchHeartbeat();
+      this.watchHeartbeat(limit - silent + 1);
     });
   }
 

@@ -91,6 +91,18 @@ describe('edge tunnel session', () => {
     expect(closes[0]?.code).toBe(CloseCode.HEARTBEAT_TIMEOUT);
   });
 
+  it('drops an agent 2.5 heartbeats after its last word, whenever in the window that came', async () => {
+    const { s, closes, clock } = session(createMemoryStore());
+    s.receiveText(hello());
+    await flush();
+    clock.advance(1700);
+    s.receiveText(HEARTBEAT_PING);
+    clock.advance(2500);
+    expect(closes).toHaveLength(0);
+    clock.advance(100);
+    expect(closes[0]?.code).toBe(CloseCode.HEARTBEAT_TIMEOUT);
+  });
+
   it('acks only after the store has committed, and a replayed batch adds nothing', async () => {
     const inner = createMemoryStore();
     let release!: () => void;
