@@ -2,6 +2,7 @@ import { normalizeMac } from '../../shared/auth/mac.ts';
 import { REGISTRY_NAME } from './object-call.ts';
 import { log } from './log.ts';
 import type { Env } from './platform.ts';
+import { withinLimits } from './request-limits.ts';
 
 export { DeviceObject } from './device-object.ts';
 export { RegistryObject } from './registry-object.ts';
@@ -25,11 +26,14 @@ export default {
     const path = new URL(request.url).pathname;
     // Object-to-object calls only; never reachable from outside.
     if (path.startsWith('/internal/')) return Response.json({ status: 'error', message: `${request.method} ${path} is not served here` }, { status: 404 });
-    const mac = deviceOf(request, path);
+    // The tunnel upgrade carries no body; its frames are bounded by the protocol.
+    const checked = path === '/agent/tunnel' ? request : await withinLimits(request);
+    if (checked instanceof Response) return checked;
+    const mac = deviceOf(checked, path);
     const ns = mac ? env.DEVICES : env.REGISTRY;
     const stub = ns.get(ns.idFromName(mac ?? REGISTRY_NAME));
     try {
-      return await stub.fetch(request);
+      return await stub.fetch(checked);
     } catch (e) {
       // The object was reset (redeploy, eviction, operator restart) while it held this request.
       log({ level: 'error', msg: 'object failed mid-request', mac, path, error: e instanceof Error ? e.message : String(e) });
