@@ -1,7 +1,7 @@
 import { classifyResponse, type AttemptOutcome } from '../../shared/delivery/attempt-outcome.ts';
 import type { Clock } from '../../shared/delivery/clock.ts';
 import { Delivery, type DeliveryStatus } from '../../shared/delivery/delivery.ts';
-import { WebhookSigner, webhookId } from '../../shared/delivery/signature.ts';
+import { WebhookSigner, webhookId, type SignerFactory } from '../../shared/delivery/signature.ts';
 import { deviceQueue } from './device-queue.ts';
 import type { Hub } from './hub.ts';
 import type { EdgeStore } from './store.ts';
@@ -11,6 +11,8 @@ export interface EdgeDeliveriesOptions {
   hub: Hub;
   clock: Clock;
   fetch?: typeof fetch;
+  /** Default: WebCrypto HMAC. */
+  createSigner?: SignerFactory;
   log(entry: Record<string, unknown>): void;
 }
 
@@ -45,6 +47,7 @@ export class EdgeDeliveries {
         clock,
         types: device.types,
         ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}),
+        ...(this.opts.createSigner ? { createSigner: this.opts.createSigner } : {}),
         log: (e) => log({ ...e, mac }),
       });
       this.loops.set(mac, created);
@@ -77,7 +80,7 @@ export class EdgeDeliveries {
     const body = JSON.stringify({ event: 'test', mac, timestamp: (now / 1000).toFixed(6) });
     const id = webhookId(mac, 'test', now);
     const ts = Math.floor(now / 1000);
-    const signature = await (await WebhookSigner.create(device.webhookSecret)).sign(id, ts, body);
+    const signature = await (await (this.opts.createSigner ?? WebhookSigner.create)(device.webhookSecret)).sign(id, ts, body);
     const headers = { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signature };
     try {
       const res = await (this.opts.fetch ?? fetch)(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(15_000) });

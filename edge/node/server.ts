@@ -12,6 +12,7 @@ import { MAX_TEXT_FRAME } from '../../shared/tunnel/frames.ts';
 import { createEdgeApp, type EdgeRateLimits } from '../core/app.ts';
 import { EdgeDeliveries } from '../core/deliveries.ts';
 import { Hub } from '../core/hub.ts';
+import { createNodeSigner } from './hmac-signer.ts';
 import { createHttpFetch } from './http-fetch.ts';
 import { openSqliteStore } from './sqlite-store.ts';
 
@@ -48,7 +49,7 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
   mkdirSync(opts.dataDir, { recursive: true });
   const store = openSqliteStore(join(opts.dataDir, 'edge.sqlite'));
   const hub = new Hub({ clock, log });
-  const deliveries = new EdgeDeliveries({ store, hub, clock, log, fetch: opts.fetch ?? createHttpFetch() });
+  const deliveries = new EdgeDeliveries({ store, hub, clock, log, fetch: opts.fetch ?? createHttpFetch(), createSigner: createNodeSigner });
   const edge = createEdgeApp({
     store,
     hub,

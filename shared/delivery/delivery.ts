@@ -3,7 +3,7 @@ import { systemClock, type Clock } from './clock.ts';
 import { isReplayable, type Queue, type QueueEntry, type ReplayableQueue } from './queue.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import { retryDelayMs } from './retry-schedule.ts';
-import { WebhookSigner, webhookId, webhookSecretBytes } from './signature.ts';
+import { WebhookSigner, webhookId, webhookSecretBytes, type Signer, type SignerFactory } from './signature.ts';
 
 export interface DeliveryOptions {
   queue: Queue;
@@ -21,6 +21,8 @@ export interface DeliveryOptions {
   types?: Iterable<string> | null;
   /** A 2xx must come within this long. */
   timeoutMs?: number;
+  /** Default: WebCrypto HMAC (WebhookSigner.create). */
+  createSigner?: SignerFactory;
   batchSize?: number;
   log?: (entry: Record<string, unknown>) => void;
 }
@@ -73,7 +75,8 @@ export class Delivery {
 
   private url: string;
   private secret: string | null;
-  private signer: Promise<WebhookSigner> | null = null;
+  private readonly createSigner: SignerFactory;
+  private signer: Promise<Signer> | null = null;
   private types: ReadonlySet<string> | null;
 
   private pumping: Promise<void> | null = null;
@@ -101,6 +104,7 @@ export class Delivery {
     this.extraHeaders = opts.extraHeaders ?? (() => ({}));
     this.types = opts.types ? new Set(opts.types) : null;
     this.timeoutMs = opts.timeoutMs ?? 15_000;
+    this.createSigner = opts.createSigner ?? WebhookSigner.create;
     this.batchSize = opts.batchSize ?? 50;
     this.log = opts.log ?? (() => {});
   }
@@ -313,7 +317,7 @@ export class Delivery {
       'webhook-timestamp': String(timestamp),
     };
     if (this.secret !== null) {
-      this.signer ??= WebhookSigner.create(this.secret);
+      this.signer ??= this.createSigner(this.secret);
       headers['webhook-signature'] = await (await this.signer).sign(id, timestamp, entry.body);
     }
     const controller = new AbortController();

@@ -33,7 +33,16 @@ export function webhookId(mac: string, epoch: string, seq: number): string {
 
 type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
 
-export class WebhookSigner {
+/** Signs webhooks with one secret; WebhookSigner is the WebCrypto one every runtime has. */
+export interface Signer {
+  /** The `webhook-signature` value for this id, timestamp (epoch seconds) and body. */
+  sign(id: string, timestampSeconds: number, body: string): Promise<string>;
+}
+
+/** Makes the signer for a secret; a runtime may pass a faster one than WebCrypto's. */
+export type SignerFactory = (secret: string) => Promise<Signer>;
+
+export class WebhookSigner implements Signer {
   private constructor(private readonly key: HmacKey) {}
 
   static async create(secret: string): Promise<WebhookSigner> {
