@@ -38,7 +38,7 @@ export const workersBenchmark: Benchmark = {
         const inner: (() => Promise<void> | void)[] = [];
         try {
           const { tenantKey, direct } = await relayStack(e.url, `${tmp.dir}/agent-${e.label.split(' ')[0]}`, inner);
-          reportRelay(results, `relay (${e.label})`, await measureRelay({ edgeUrl: e.url, mac: BENCH_MAC, tenantKey, direct, rate: RATE }));
+          reportRelay(results, `relay at ${RATE}/s (${e.label})`, await measureRelay({ edgeUrl: e.url, mac: BENCH_MAC, tenantKey, direct, rate: RATE }));
         } finally {
           for (const s of inner.reverse()) await s();
         }
@@ -47,8 +47,8 @@ export const workersBenchmark: Benchmark = {
       const receiver = await spawnReceiver();
       stop.push(() => receiver.stop());
       const floor = await fetchFloor(receiver);
-      for (const e of edges) reportEdgeEvents(results, `edge events (${e.label})`, await measureEdgeEvents(e.url, receiver, tmp.dir), floor);
-      results.add({ name: 'edge events: 100 POST loops, no edge (floor)', value: eventsPerSecond(floor), unit: 'events/s' });
+      for (const e of edges) reportEdgeEvents(results, `edge events beside workerd (${e.label})`, await measureEdgeEvents(e.url, receiver, tmp.dir), floor);
+      results.add({ name: 'edge events beside workerd: 100 POST loops, no edge (floor)', value: eventsPerSecond(floor), unit: 'events/s' });
       results.note(`workers: both edges at ${RATE} requests/s; workerd runs locally, started by wrangler, so its figures say what the code costs there, not what Cloudflare's network adds`);
     } finally {
       for (const s of stop.reverse()) await s();
