@@ -26,8 +26,23 @@ export const systemClock: Clock = {
 export function scaledClock(scale: number, real: Clock = systemClock): Clock {
   if (!(scale > 0)) throw new RangeError(`scale must be > 0, got ${scale}`);
   const start = real.now();
+  const now = () => start + (real.now() - start) / scale;
   return {
-    now: () => start + (real.now() - start) / scale,
-    setTimer: (ms, fn) => real.setTimer(ms * scale, fn),
+    now,
+    setTimer(ms, fn) {
+      // Real timers may fire a millisecond early against the wall clock (Node arms them on its loop's
+      // cached time), which at a small scale is many scaled seconds: re-arm until the time has come.
+      const due = now() + ms;
+      let cancel = () => {};
+      const arm = (wait: number) => {
+        cancel = real.setTimer(Math.max(wait * scale, 1), () => {
+          const left = due - now();
+          if (left > 0) arm(left);
+          else fn();
+        });
+      };
+      arm(ms);
+      return () => cancel();
+    },
   };
 }
