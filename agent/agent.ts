@@ -2,9 +2,9 @@ import { serve, type ServerType } from '@hono/node-server';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { systemClock, type Clock } from '../shared/delivery/clock.ts';
+import { systemClock, type Clock } from '../shared/clock.ts';
 import { ApiError } from '../shared/errors.ts';
-import { AmiClient, systemTimers, type Timers } from './ami/client.ts';
+import { AmiClient } from './ami/client.ts';
 import { detectDriver } from './ami/driver.ts';
 import { tcpConnect } from './ami/tcp.ts';
 import { AmiDevice } from './ami-device.ts';
@@ -31,9 +31,10 @@ import { AGENT_VERSION } from './version.ts';
 export interface AgentOptions {
   config: AgentConfig;
   log: Log;
-  timers?: Timers;
-  /** Delivery's clock (a scaled one lets fault tests run hours of retries in seconds). */
+  /** Time for everything that waits: AMI and tunnel backoff, heartbeats, wrap-up, delivery. */
   clock?: Clock;
+  /** Delivery's own clock, when a fault test scales only the retry schedule. Default: `clock`. */
+  deliveryClock?: Clock;
   fetch?: typeof fetch;
   tunnelConnect?: TunnelConnect;
   /** Host the LAN API binds to (the box serves its LAN; tests bind 127.0.0.1). */
@@ -76,7 +77,6 @@ const ALIVE_EVERY_MS = 10_000;
  */
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const { config, log } = opts;
-  const timers = opts.timers ?? systemTimers;
   const clock = opts.clock ?? systemClock;
   const timeZone = opts.timeZone ?? boxTimeZone();
   const mac = config.general.mac ?? firstNicMac();
@@ -89,7 +89,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   };
 
   try {
-    const outbox = await Outbox.open({ ...opts.outboxBounds, dir: join(spool, 'outbox'), now: timers.now, log: (e) => log({ component: 'outbox', ...e }) });
+    const outbox = await Outbox.open({ ...opts.outboxBounds, dir: join(spool, 'outbox'), now: () => clock.now(), log: (e) => log({ component: 'outbox', ...e }) });
     cleanup.push(() => outbox.close());
     const gaps = await GapLog.open(join(spool, 'gaps.jsonl'));
     const alivePath = join(spool, 'alive');
@@ -99,15 +99,15 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       connect: tcpConnect(config.ami.host, config.ami.port),
       username: config.ami.username,
       secret: config.ami.secret,
-      timers,
+      clock,
     });
     cleanup.push(() => ami.close());
-    const amiLink = linkLogger((e) => log({ component: 'ami', ...e }), `AMI ${config.ami.host}:${config.ami.port}`, timers.now);
+    const amiLink = linkLogger((e) => log({ component: 'ami', ...e }), `AMI ${config.ami.host}:${config.ami.port}`, () => clock.now());
 
     let wrapup: Wrapup | null = null;
     let tunnel: TunnelClient | null = null;
     const toolbarKey = await loadToolbarKey(spool);
-    const toolbar = new AgentToolbar({ timers, popUrl: config.general.popUrl ?? null, sendLive: (events) => tunnel?.sendLive(events) });
+    const toolbar = new AgentToolbar({ clock, popUrl: config.general.popUrl ?? null, sendLive: (events) => tunnel?.sendLive(events) });
     const pipeline = await EventPipeline.open({
       mac,
       timeZone,
@@ -123,7 +123,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         stats: () => outbox.stats(),
       },
       stateDir: join(spool, 'cc_cdr'),
-      now: timers.now,
+      now: () => clock.now(),
       log: (e) => log({ component: 'events', ...e }),
       onWrapup: (s) => {
         if (s.held) void wrapup?.begin(s.callId, s.interface);
@@ -134,7 +134,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       wrapup = await Wrapup.open({
         ami,
         seconds: config.enable.wrapupSeconds,
-        timers,
+        clock,
         file: join(spool, 'wrapup.json'),
         onDone: (callId, secs) => pipeline.completeWrapup(callId, secs),
         onChange: (entry, state) => toolbar.onWrapup(entry, state),
@@ -147,7 +147,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 
     let asteriskVersion: string | undefined;
     let downSince: number | null = lastAlive;
-    const aliveTimer = setInterval(() => void writeFile(alivePath, String(timers.now())).catch(() => undefined), ALIVE_EVERY_MS);
+    const aliveTimer = setInterval(() => void writeFile(alivePath, String(clock.now())).catch(() => undefined), ALIVE_EVERY_MS);
     aliveTimer.unref();
     cleanup.push(() => clearInterval(aliveTimer));
     const expireTimer = setInterval(() => pipeline.expire(), 60_000);
@@ -155,7 +155,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     cleanup.push(() => clearInterval(expireTimer));
 
     ami.onEvent((e) => {
-      const t = timers.now();
+      const t = clock.now();
       pipeline.push(e, t);
       wrapup?.onEvent(e, t);
       toolbar.onAmi(e);
@@ -166,11 +166,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       else if (s.status === 'reconnecting') amiLink(false, s.reason);
       if (s.status === 'ready') {
         // The closed gap is in the snapshot only once it is on disk: tell the edge then, not at the next minute's status.
-        if (downSince !== null) void gaps.record(downSince, timers.now()).then(() => tunnel?.sendStatus(), () => undefined);
+        if (downSince !== null) void gaps.record(downSince, clock.now()).then(() => tunnel?.sendStatus(), () => undefined);
         downSince = null;
         void afterLogin();
       } else if (s.previous === 'ready') {
-        downSince = timers.now();
+        downSince = clock.now();
       }
       tunnel?.sendStatus();
     });
@@ -202,7 +202,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
           openRecording: (p, r, o) => (device ? device.openRecording(p, r, o) : Promise.reject(notConnected())),
         },
         outbox,
-        timers,
+        clock,
         // Status changes go through linkLogger below; the client's own lines are warnings only.
         log: (e) => e.msg !== 'tunnel status' && log({ component: 'tunnel', ...e }),
         hello: () => {
@@ -217,14 +217,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
             wrapup: { enabled: config.enable.pauseTime, seconds: config.enable.wrapupSeconds },
             ami: ami.status,
             ...(asteriskVersion !== undefined ? { asteriskVersion } : {}),
-            webkeyDigests: config.general.webkey ? webkeyDigests(config.general.webkey, timers.now(), timeZone) : [],
+            webkeyDigests: config.general.webkey ? webkeyDigests(config.general.webkey, clock.now(), timeZone) : [],
             outbox: { epoch: st.epoch, firstUnacked: st.oldestSeq ?? st.nextSeq, nextSeq: st.nextSeq, dropped: st.dropped },
             gaps: [...g.map((x) => ({ from: x.from, to: x.to })), ...(downSince !== null ? [{ from: downSince, to: null }] : [])].slice(-100),
           };
         },
       });
       const t = tunnel;
-      const tunnelLink = linkLogger((e) => log({ component: 'tunnel', ...e }), `tunnel to ${edgeUrl}`, timers.now);
+      const tunnelLink = linkLogger((e) => log({ component: 'tunnel', ...e }), `tunnel to ${edgeUrl}`, () => clock.now());
       t.onStatus((st, reason) => {
         if (st === 'online') tunnelLink(true);
         if (st === 'online') toolbar.publishOpen(wrapup?.open ?? []);
@@ -244,7 +244,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         secret: config.general.webhookSecret ?? null,
         webkey: config.general.webkey ?? null,
         timeZone,
-        clock,
+        clock: opts.deliveryClock ?? clock,
         ...(opts.fetch ? { fetch: opts.fetch } : {}),
         log: (e) => log({ component: 'delivery', ...e }),
       });
@@ -261,13 +261,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       context: config.ami.context,
       ...(config.ami.memberInterface !== undefined ? { memberInterface: config.ami.memberInterface } : {}),
       openRecording: createRecordings(config.paths.monitor),
-      now: timers.now,
+      now: () => clock.now(),
     });
     tunnel?.sendStatus();
     const app = createLanApp({
       config,
       device,
-      now: timers.now,
+      now: () => clock.now(),
       timeZone,
       log: (e) => log({ component: 'lan-api', ...e }),
       ...(opts.lanRateLimits ? { rateLimits: opts.lanRateLimits } : {}),

@@ -1,4 +1,4 @@
-import type { Clock } from '../shared/delivery/clock.ts';
+import type { Clock } from '../shared/clock.ts';
 import { Delivery } from '../shared/delivery/delivery.ts';
 import { webkeyDigests } from './auth/webkey.ts';
 import type { Outbox } from './outbox/outbox.ts';

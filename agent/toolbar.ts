@@ -1,14 +1,13 @@
-import type { Clock } from '../shared/delivery/clock.ts';
+import type { Clock } from '../shared/clock.ts';
 import type { ToolbarEvent } from '../shared/toolbar/events.ts';
 import { extensionOf } from '../shared/toolbar/events.ts';
 import { ToolbarFeed } from '../shared/toolbar/feed.ts';
-import type { Timers } from './ami/client.ts';
 import type { AmiMessage } from './ami/message.ts';
 import { ToolbarTranslator } from './events/toolbar.ts';
 import type { WrapupEntry } from './events/wrapup.ts';
 
 export interface AgentToolbarOptions {
-  timers: Timers;
+  clock: Clock;
   popUrl: string | null;
   /** Passes toolbar-only events up the tunnel, when there is one. */
   sendLive(events: ToolbarEvent[]): void;
@@ -23,15 +22,7 @@ export class AgentToolbar {
   private readonly translator = new ToolbarTranslator();
 
   constructor(private readonly opts: AgentToolbarOptions) {
-    const { timers } = opts;
-    const clock: Clock = {
-      now: timers.now,
-      setTimer: (ms, fn) => {
-        const t = timers.setTimeout(fn, ms);
-        return () => timers.clearTimeout(t);
-      },
-    };
-    this.feed = new ToolbarFeed({ clock, popUrl: () => opts.popUrl });
+    this.feed = new ToolbarFeed({ clock: opts.clock, popUrl: () => opts.popUrl });
   }
 
   onAmi(ami: AmiMessage): void {
@@ -67,7 +58,7 @@ export class AgentToolbar {
   }
 
   private wrapupEvent(entry: WrapupEntry, state: 'begin' | 'end'): ToolbarEvent {
-    const remainingMs = state === 'begin' ? Math.max(0, Math.round(entry.deadline - this.opts.timers.now())) : 0;
+    const remainingMs = state === 'begin' ? Math.max(0, Math.round(entry.deadline - this.opts.clock.now())) : 0;
     return { type: 'wrapup', ext: extensionOf(entry.interface), interface: entry.interface, callId: entry.callId, state, remainingMs };
   }
 }

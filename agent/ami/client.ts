@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { systemClock, type Clock } from '../../shared/clock.ts';
 import { AmiError } from './errors.ts';
 import type { AmiMessage } from './message.ts';
 import { AmiParser, type AmiFrame } from './parser.ts';
@@ -20,23 +21,6 @@ export interface AmiTransportHandlers {
 }
 
 export type AmiConnect = (handlers: AmiTransportHandlers) => AmiTransport;
-
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  now(): number;
-}
-
-export const systemTimers: Timers = {
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    // Timers must not keep a process alive on their own: the socket does that while it is open.
-    (t as { unref?: () => void }).unref?.();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-  now: () => Date.now(),
-};
 
 /**
  * connecting: a socket is being opened or the banner awaited; authenticating: Login sent;
@@ -67,7 +51,7 @@ export interface AmiClientOptions {
   /** How long a connection may take from open to logged in. */
   loginTimeoutMs?: number;
   retryStrategy?: RetryStrategy;
-  timers?: Timers;
+  clock?: Clock;
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -76,7 +60,7 @@ interface Pending {
   action: string;
   resolve: (r: AmiResult) => void;
   reject: (e: AmiError) => void;
-  timer: unknown;
+  cancelTimer: () => void;
   response?: AmiMessage;
   events: AmiMessage[];
   onAbort?: () => void;
@@ -98,14 +82,14 @@ export class AmiClient implements AmiRunner, AmiEventSource {
   private readonly pending = new Map<string, Pending>();
   private readonly eventListeners = new Set<(e: AmiMessage) => void>();
   private readonly statusListeners = new Set<(s: AmiStatusChange) => void>();
-  private readonly timers: Timers;
+  private readonly clock: Clock;
   private readonly retry: RetryStrategy;
   private attempt = 0;
   private nextId = 0;
   private readonly idPrefix = Math.random().toString(36).slice(2, 8);
-  private reconnectTimer: unknown = null;
-  private loginTimer: unknown = null;
-  private keepaliveTimer: unknown = null;
+  private cancelReconnect: (() => void) | null = null;
+  private cancelLogin: (() => void) | null = null;
+  private cancelKeepalive: (() => void) | null = null;
   private lastReason: string | undefined;
   /** Why we are closing the current connection ourselves (login refused, dead keepalive...). */
   private closeReason: string | undefined;
@@ -114,7 +98,7 @@ export class AmiClient implements AmiRunner, AmiEventSource {
   private connectionSerial = 0;
 
   constructor(private readonly opts: AmiClientOptions) {
-    this.timers = opts.timers ?? systemTimers;
+    this.clock = opts.clock ?? systemClock;
     this.retry = opts.retryStrategy ?? defaultRetryStrategy();
   }
 
@@ -145,13 +129,12 @@ export class AmiClient implements AmiRunner, AmiEventSource {
         if (s.status === 'ready') done(() => resolve());
         else if (s.status === 'closed') done(() => reject(new AmiError('AMI_CLOSED', 'AMI client is closed')));
       });
-      const timer = this.timers.setTimeout(
-        () => done(() => reject(new AmiError('AMI_TIMEOUT', `AMI not logged in after ${timeoutMs} ms${this.lastReason ? `: ${this.lastReason}` : ''}`))),
-        timeoutMs,
+      const cancel = this.clock.setTimer(timeoutMs, () =>
+        done(() => reject(new AmiError('AMI_TIMEOUT', `AMI not logged in after ${timeoutMs} ms${this.lastReason ? `: ${this.lastReason}` : ''}`))),
       );
       const done = (fn: () => void) => {
         off();
-        this.timers.clearTimeout(timer);
+        cancel();
         fn();
       };
     });
@@ -185,8 +168,8 @@ export class AmiClient implements AmiRunner, AmiEventSource {
     const t = this.transport;
     this.transport = null;
     this.clearConnectionTimers();
-    if (this.reconnectTimer !== null) this.timers.clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
+    this.cancelReconnect?.();
+    this.cancelReconnect = null;
     this.failAll('AMI_CLOSED', 'AMI client closed');
     this.setStatus('closed', 'closed by the agent');
     if (t) {
@@ -222,9 +205,8 @@ export class AmiClient implements AmiRunner, AmiEventSource {
         resolve,
         reject,
         events: [],
-        timer: this.timers.setTimeout(
-          () => this.settle(id, new AmiError('AMI_TIMEOUT', `Asterisk did not answer ${action.Action} within ${timeoutMs} ms`)),
-          timeoutMs,
+        cancelTimer: this.clock.setTimer(timeoutMs, () =>
+          this.settle(id, new AmiError('AMI_TIMEOUT', `Asterisk did not answer ${action.Action} within ${timeoutMs} ms`)),
         ),
       };
       if (options.signal) {
@@ -242,7 +224,7 @@ export class AmiClient implements AmiRunner, AmiEventSource {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
-    this.timers.clearTimeout(p.timer);
+    p.cancelTimer();
     if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
     if (outcome instanceof AmiError) p.reject(outcome);
     else p.resolve(outcome);
@@ -279,10 +261,10 @@ export class AmiClient implements AmiRunner, AmiEventSource {
         if (serial === this.connectionSerial) this.onClose(error);
       },
     };
-    this.loginTimer = this.timers.setTimeout(() => {
+    this.cancelLogin = this.clock.setTimer(this.opts.loginTimeoutMs ?? 10_000, () => {
       if (serial !== this.connectionSerial) return;
       this.closeWith(`no login answer within ${this.opts.loginTimeoutMs ?? 10_000} ms`);
-    }, this.opts.loginTimeoutMs ?? 10_000);
+    });
     try {
       this.transport = this.opts.connect(handlers);
     } catch (e) {
@@ -359,8 +341,8 @@ export class AmiClient implements AmiRunner, AmiEventSource {
   private scheduleKeepalive(): void {
     const every = this.opts.keepaliveMs ?? 20_000;
     if (every <= 0) return;
-    this.keepaliveTimer = this.timers.setTimeout(() => {
-      this.keepaliveTimer = null;
+    this.cancelKeepalive = this.clock.setTimer(every, () => {
+      this.cancelKeepalive = null;
       if (this.statusValue !== 'ready') return;
       this.send({ Action: 'Ping' }, { timeoutMs: Math.min(every, 10_000) }).then(
         () => this.statusValue === 'ready' && this.scheduleKeepalive(),
@@ -369,7 +351,7 @@ export class AmiClient implements AmiRunner, AmiEventSource {
           this.closeWith('keepalive Ping got no answer');
         },
       );
-    }, every);
+    });
   }
 
   private closeWith(reason: string): void {
@@ -378,14 +360,14 @@ export class AmiClient implements AmiRunner, AmiEventSource {
   }
 
   private clearLoginTimer(): void {
-    if (this.loginTimer !== null) this.timers.clearTimeout(this.loginTimer);
-    this.loginTimer = null;
+    this.cancelLogin?.();
+    this.cancelLogin = null;
   }
 
   private clearConnectionTimers(): void {
     this.clearLoginTimer();
-    if (this.keepaliveTimer !== null) this.timers.clearTimeout(this.keepaliveTimer);
-    this.keepaliveTimer = null;
+    this.cancelKeepalive?.();
+    this.cancelKeepalive = null;
   }
 
   private onClose(error?: Error): void {
@@ -404,9 +386,9 @@ export class AmiClient implements AmiRunner, AmiEventSource {
       this.setStatus('closed', `gave up after ${this.attempt} attempts`);
       return;
     }
-    this.reconnectTimer = this.timers.setTimeout(() => {
-      this.reconnectTimer = null;
+    this.cancelReconnect = this.clock.setTimer(delay, () => {
+      this.cancelReconnect = null;
       if (this.statusValue === 'reconnecting') this.open();
-    }, delay);
+    });
   }
 }

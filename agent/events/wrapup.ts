@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { AmiMessage } from '../ami/message.ts';
 import type { AmiRunner } from '../ami/types.ts';
-import type { Timers } from '../ami/client.ts';
+import type { Clock } from '../../shared/clock.ts';
 import { writeFileAtomic } from '../outbox/atomic-file.ts';
 
 /** The pause reason that marks a wrap-up pause; only pauses with it are lifted automatically. */
@@ -24,7 +24,7 @@ export interface WrapupEntry {
 export interface WrapupOptions {
   ami: AmiRunner;
   seconds: number;
-  timers: Timers;
+  clock: Clock;
   /** JSON file the open wrap-ups live in, so a restart finishes or ends them. */
   file: string;
   /** A wrap-up ended (by itself or by hand): the held cc_cdr goes out with this pauseTime. */
@@ -42,7 +42,8 @@ export interface WrapupOptions {
  */
 export class Wrapup {
   private entries = new Map<string, WrapupEntry>();
-  private timers = new Map<string, unknown>();
+  /** Cancels of the armed wrap-up timers, by call id. */
+  private timers = new Map<string, () => void>();
   private saving: Promise<void> = Promise.resolve();
 
   private constructor(private readonly opts: WrapupOptions) {}
@@ -65,7 +66,7 @@ export class Wrapup {
   /** An answered call ended: pause the member everywhere with reason wrapup. */
   async begin(callId: string, iface: string): Promise<void> {
     if ([...this.entries.values()].some((e) => e.callId === callId)) return;
-    const endedAt = this.opts.timers.now();
+    const endedAt = this.opts.clock.now();
     const previous = this.entries.get(iface);
     // A second call ended before the first wrap-up did: the first one ends now.
     if (previous) this.finish(previous, endedAt);
@@ -90,12 +91,12 @@ export class Wrapup {
   resume(): void {
     for (const e of this.entries.values()) {
       if (!e.paused) void this.pause(e);
-      if (this.opts.timers.now() >= e.deadline) this.schedule(e);
+      if (this.opts.clock.now() >= e.deadline) this.schedule(e);
     }
   }
 
   close(): void {
-    for (const t of this.timers.values()) this.opts.timers.clearTimeout(t);
+    for (const cancel of this.timers.values()) cancel();
     this.timers.clear();
   }
 
@@ -111,12 +112,11 @@ export class Wrapup {
   }
 
   private schedule(entry: WrapupEntry): void {
-    const old = this.timers.get(entry.callId);
-    if (old !== undefined) this.opts.timers.clearTimeout(old);
-    const wait = Math.max(0, entry.deadline - this.opts.timers.now());
+    this.timers.get(entry.callId)?.();
+    const wait = Math.max(0, entry.deadline - this.opts.clock.now());
     this.timers.set(
       entry.callId,
-      this.opts.timers.setTimeout(() => void this.expire(entry), wait),
+      this.opts.clock.setTimer(wait, () => void this.expire(entry)),
     );
   }
 
@@ -133,17 +133,16 @@ export class Wrapup {
     } catch (e) {
       // AMI down at the deadline: try again shortly; the member must not stay paused.
       this.opts.log?.({ level: 'warn', msg: 'wrap-up unpause failed; retrying', interface: entry.interface, error: (e as Error).message });
-      this.timers.set(entry.callId, this.opts.timers.setTimeout(() => void this.expire(entry), 2000));
+      this.timers.set(entry.callId, this.opts.clock.setTimer(2000, () => void this.expire(entry)));
       return;
     }
-    this.finish(entry, Math.min(this.opts.timers.now(), entry.deadline));
+    this.finish(entry, Math.min(this.opts.clock.now(), entry.deadline));
   }
 
   private finish(entry: WrapupEntry, idleAt: number): void {
     if (this.entries.get(entry.interface) !== entry) return;
     this.entries.delete(entry.interface);
-    const t = this.timers.get(entry.callId);
-    if (t !== undefined) this.opts.timers.clearTimeout(t);
+    this.timers.get(entry.callId)?.();
     this.timers.delete(entry.callId);
     void this.save();
     this.opts.onChange?.(entry, 'end');

@@ -18,7 +18,7 @@ import {
   type OutboxEvent,
   type StatusFrame,
 } from '../../shared/tunnel/frames.ts';
-import type { Timers } from '../ami/client.ts';
+import type { Clock } from '../../shared/clock.ts';
 import { defaultRetryStrategy, type RetryStrategy } from '../ami/retry.ts';
 import type { TunnelConnect, TunnelSocket } from './socket.ts';
 
@@ -46,7 +46,7 @@ export interface TunnelClientOptions {
   outbox: TunnelOutbox;
   /** The hello's device facts, read fresh at every connect. */
   hello(): Omit<HelloFrame, 't' | 'v' | 'mac'>;
-  timers: Timers;
+  clock: Clock;
   retryStrategy?: RetryStrategy;
   /** Events in flight not yet acked by the edge; more waits for acks. */
   maxUnacked?: number;
@@ -72,7 +72,8 @@ export class TunnelClient {
   private serial = 0;
   private attempt = 0;
   private readonly retry: RetryStrategy;
-  private timers: { reconnect?: unknown; heartbeat?: unknown; welcome?: unknown } = {};
+  /** Cancels of the timers this connection has armed. */
+  private timers: { reconnect?: () => void; heartbeat?: () => void; welcome?: () => void } = {};
   private heartbeatMs = 10_000;
   private lastHeard = 0;
   /** Highest seq sent on this connection; pumping continues after it. */
@@ -123,7 +124,7 @@ export class TunnelClient {
     if (this.statusValue === 'closed') return;
     this.offAppend?.();
     this.clearTimers();
-    if (this.timers.reconnect !== undefined) this.opts.timers.clearTimeout(this.timers.reconnect);
+    this.timers.reconnect?.();
     this.setStatus('closed', 'closed by the agent');
     this.teardown();
     this.socket?.close(CloseCode.NORMAL, 'agent shutting down');
@@ -159,14 +160,14 @@ export class TunnelClient {
 
   private onOpen(): void {
     this.setStatus('waiting-welcome');
-    this.lastHeard = this.opts.timers.now();
+    this.lastHeard = this.opts.clock.now();
     const hello: HelloFrame = { t: 'hello', v: PROTOCOL_VERSION, mac: this.opts.mac, ...this.opts.hello() };
     this.send(hello);
-    this.timers.welcome = this.opts.timers.setTimeout(() => this.fail(CloseCode.BAD_HELLO, 'no welcome from the edge within 15 s'), 15_000);
+    this.timers.welcome = this.opts.clock.setTimer(15_000, () => this.fail(CloseCode.BAD_HELLO, 'no welcome from the edge within 15 s'));
   }
 
   private onText(text: string): void {
-    this.lastHeard = this.opts.timers.now();
+    this.lastHeard = this.opts.clock.now();
     let frame: EdgeFrame;
     try {
       frame = parseEdgeFrame(text);
@@ -209,7 +210,7 @@ export class TunnelClient {
 
   private onWelcome(frame: Extract<EdgeFrame, { t: 'welcome' }>): void {
     if (frame.v !== PROTOCOL_VERSION) return this.fail(CloseCode.UNSUPPORTED_VERSION, `edge speaks v${frame.v}, agent v${PROTOCOL_VERSION}`);
-    if (this.timers.welcome !== undefined) this.opts.timers.clearTimeout(this.timers.welcome);
+    this.timers.welcome?.();
     this.heartbeatMs = frame.heartbeatMs;
     const st = this.opts.outbox.stats();
     const firstUnacked = st.oldestSeq ?? st.nextSeq;
@@ -266,7 +267,7 @@ export class TunnelClient {
     }
     const ctl = new AbortController();
     this.running.set(frame.id, ctl);
-    const deadline = this.opts.timers.setTimeout(() => ctl.abort(), Math.max(1, frame.timeoutMs - 250));
+    const cancelDeadline = this.opts.clock.setTimer(Math.max(1, frame.timeoutMs - 250), () => ctl.abort());
     try {
       const body = await this.opts.device.run(op, parsed.data as never, {
         signal: ctl.signal,
@@ -278,7 +279,7 @@ export class TunnelClient {
       if (!(e instanceof ApiError)) this.opts.log?.({ level: 'error', msg: 'command failed', op, error: String(e) });
       reply({ t: 'res', id: frame.id, ok: false, error: err.toJSON() });
     } finally {
-      this.opts.timers.clearTimeout(deadline);
+      cancelDeadline();
       this.running.delete(frame.id);
     }
   }
@@ -305,13 +306,13 @@ export class TunnelClient {
           while (live() && !stream.cancelled && (stream.credit <= 0 || (this.socket?.bufferedAmount ?? 0) > high)) {
             await new Promise<void>((resolve) => {
               // Drain callbacks are best effort; a short poll makes sure a stream never sticks.
-              const t = this.opts.timers.setTimeout(done, 50);
+              const cancel = this.opts.clock.setTimer(50, done);
               function done() {
                 stream.wake = null;
                 resolve();
               }
               stream.wake = () => {
-                this.opts.timers.clearTimeout(t);
+                cancel();
                 done();
               };
             });
@@ -335,13 +336,13 @@ export class TunnelClient {
   }
 
   private scheduleHeartbeat(): void {
-    this.timers.heartbeat = this.opts.timers.setTimeout(() => {
+    this.timers.heartbeat = this.opts.clock.setTimer(this.heartbeatMs, () => {
       if (this.statusValue !== 'online') return;
-      const silent = this.opts.timers.now() - this.lastHeard;
+      const silent = this.opts.clock.now() - this.lastHeard;
       if (silent > this.heartbeatMs * 2.5) return this.fail(CloseCode.HEARTBEAT_TIMEOUT, `no word from the edge for ${silent} ms`);
       this.socket?.send(HEARTBEAT_PING);
       this.scheduleHeartbeat();
-    }, this.heartbeatMs);
+    });
   }
 
   private send(frame: AgentFrame): void {
@@ -356,7 +357,7 @@ export class TunnelClient {
 
   private clearTimers(): void {
     for (const k of ['heartbeat', 'welcome'] as const) {
-      if (this.timers[k] !== undefined) this.opts.timers.clearTimeout(this.timers[k]);
+      this.timers[k]?.();
       delete this.timers[k];
     }
   }
@@ -382,9 +383,9 @@ export class TunnelClient {
     const delay = code === CloseCode.REPLACED ? this.retry(Number.MAX_SAFE_INTEGER) : this.retry(this.attempt);
     this.setStatus('reconnecting', `${closeCodeName(code)} (${code})${reason ? `: ${reason}` : ''}`);
     if (delay === null) return this.setStatus('closed', 'gave up');
-    this.timers.reconnect = this.opts.timers.setTimeout(() => {
+    this.timers.reconnect = this.opts.clock.setTimer(delay, () => {
       delete this.timers.reconnect;
       if (this.statusValue === 'reconnecting') this.open();
-    }, delay);
+    });
   }
 }

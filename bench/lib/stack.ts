@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AmiClient, systemTimers } from '../../agent/ami/client.ts';
+import { AmiClient } from '../../agent/ami/client.ts';
 import { tcpConnect } from '../../agent/ami/tcp.ts';
 import { ADMIN_KEY } from '../../test/support/edge-harness.ts';
 import { spawnNode, type Child } from './child.ts';
@@ -75,7 +75,7 @@ export function spawnAgent(configPath: string): Promise<Child> {
 
 /** An AMI session of the bench's own, logged in: the direct path, and the driver of simulated calls. */
 export async function amiSession(port: number, events = false): Promise<AmiClient> {
-  const ami = new AmiClient({ connect: tcpConnect('127.0.0.1', port), username: 'coocenter', secret: 'coocenter', events, timers: systemTimers });
+  const ami = new AmiClient({ connect: tcpConnect('127.0.0.1', port), username: 'coocenter', secret: 'coocenter', events });
   ami.start();
   await ami.waitReady();
   return ami;

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { createApiRoutes } from '../../shared/api/app.ts';
 import { operations } from '../../shared/api/operations.ts';
 import { normalizeMac } from '../../shared/auth/mac.ts';
-import type { Clock } from '../../shared/delivery/clock.ts';
+import type { Clock } from '../../shared/clock.ts';
 import type { Device } from '../../shared/device.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { RateLimitedError, TokenBuckets, type RateLimit } from '../../shared/http/rate-limit.ts';

@@ -1,5 +1,5 @@
 import { classifyResponse, type AttemptOutcome } from '../../shared/delivery/attempt-outcome.ts';
-import type { Clock } from '../../shared/delivery/clock.ts';
+import type { Clock } from '../../shared/clock.ts';
 import { Delivery, type DeliveryStatus } from '../../shared/delivery/delivery.ts';
 import { WebhookSigner, webhookId, type SignerFactory } from '../../shared/delivery/signature.ts';
 import { deviceQueue } from './device-queue.ts';

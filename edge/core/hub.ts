@@ -1,4 +1,4 @@
-import type { Clock } from '../../shared/delivery/clock.ts';
+import type { Clock } from '../../shared/clock.ts';
 import { CloseCode } from '../../shared/tunnel/close-codes.ts';
 import type { DeviceFacts, TunnelSession } from './tunnel-session.ts';
 

@@ -1,4 +1,4 @@
-import type { Clock } from '../../shared/delivery/clock.ts';
+import type { Clock } from '../../shared/clock.ts';
 import type { OperationName, OperationParams } from '../../shared/api/operations.ts';
 import type { Device, FileStream, RunOptions } from '../../shared/device.ts';
 import { ApiError, type ApiErrorCode } from '../../shared/errors.ts';

@@ -1,4 +1,4 @@
-import type { Clock } from '../../shared/delivery/clock.ts';
+import type { Clock } from '../../shared/clock.ts';
 import { decodeChunk } from '../../shared/tunnel/binary.ts';
 import { CloseCode, closeCodeName } from '../../shared/tunnel/close-codes.ts';
 import {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { systemClock, type Clock } from '../../shared/delivery/clock.ts';
+import { systemClock, type Clock } from '../../shared/clock.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { CloseCode } from '../../shared/tunnel/close-codes.ts';
 import { MAX_TEXT_FRAME } from '../../shared/tunnel/frames.ts';

@@ -1,4 +1,4 @@
-import type { Clock } from '../../shared/delivery/clock.ts';
+import type { Clock } from '../../shared/clock.ts';
 import type { DurableObjectStorage } from './platform.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { systemClock } from '../../shared/delivery/clock.ts';
+import { systemClock } from '../../shared/clock.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { CloseCode } from '../../shared/tunnel/close-codes.ts';
 import { HEARTBEAT_PING, HEARTBEAT_PONG } from '../../shared/tunnel/frames.ts';

@@ -1,4 +1,4 @@
-import { systemClock } from '../../shared/delivery/clock.ts';
+import { systemClock } from '../../shared/clock.ts';
 import { Hub, type TunnelInfo } from '../core/hub.ts';
 import type { SqlDriver } from '../core/sql-store.ts';
 

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { systemClock } from '../../shared/delivery/clock.ts';
+import { systemClock } from '../../shared/clock.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { createEdgeApp, type Edge } from '../core/app.ts';
 import type { TunnelInfo } from '../core/hub.ts';

@@ -1,5 +1,5 @@
 import { classifyResponse, type AttemptOutcome } from './attempt-outcome.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import { isReplayable, type Queue, type QueueEntry, type ReplayableQueue } from './queue.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import { retryDelayMs } from './retry-schedule.ts';

@@ -1,4 +1,4 @@
-import type { Clock } from '../delivery/clock.ts';
+import type { Clock } from '../clock.ts';
 import { extensionsOfDocumented, type ToolbarEvent } from './events.ts';
 
 export interface ToolbarFeedOptions {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Clock } from '../../shared/delivery/clock.ts';
+import type { Clock } from '../../shared/clock.ts';
 import { startEdge } from '../support/edge-harness.ts';
 import { startWorkersEdge } from '../support/workers-edge.ts';
 

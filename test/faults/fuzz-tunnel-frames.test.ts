@@ -4,7 +4,7 @@ import { createMemoryStore } from '../../edge/core/memory-store.ts';
 import { TunnelSession } from '../../edge/core/tunnel-session.ts';
 import { CloseCode } from '../../shared/tunnel/close-codes.ts';
 import { encodeFrame, FrameError, parseAgentFrame, parseEdgeFrame, PROTOCOL_VERSION, type AgentFrame } from '../../shared/tunnel/frames.ts';
-import { systemClock } from '../../shared/delivery/clock.ts';
+import { systemClock } from '../../shared/clock.ts';
 import { until } from '../support/wait.ts';
 import { recordRow } from './figures.ts';
 

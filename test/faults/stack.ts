@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Timers } from '../../agent/ami/client.ts';
 import { startAgent, type AgentOptions, type RunningAgent } from '../../agent/agent.ts';
 import { parseConfig } from '../../agent/config.ts';
-import { scaledClock, systemClock, type Clock } from '../../shared/delivery/clock.ts';
+import { scaledClock, systemClock, type Clock } from '../../shared/clock.ts';
 import { startPbxSim, type PbxSim } from '../pbxsim/index.ts';
 import { call, provision } from '../support/edge-harness.ts';
 import { until } from '../support/wait.ts';
@@ -15,19 +14,9 @@ import { TcpProxy } from './tcp-proxy.ts';
 
 export const MAC = '68:69:2e:03:8b:3e';
 
-/** The agent's timers on the same scaled time as the edge and the simulator. */
-export function scaledTimers(scale: number): Timers & { clock: Clock } {
-  const clock = scale === 1 ? systemClock : scaledClock(scale);
-  return {
-    clock,
-    now: () => clock.now(),
-    setTimeout: (fn, ms) => {
-      const t = setTimeout(fn, ms * scale);
-      t.unref();
-      return t;
-    },
-    clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-  };
+/** The agent's clock on the same scaled time as the edge and the simulator. */
+export function scaledTime(scale: number): Clock {
+  return scale === 1 ? systemClock : scaledClock(scale);
 }
 
 /** What the receiver accepted, by webhook-id, in arrival order. */
@@ -89,7 +78,7 @@ export async function startStack(o: StackOptions) {
   cleanups.push(() => receiver.stop());
   let sim = await startPbxSim({ driver: 'sip', timeScale: o.scale });
   cleanups.push(() => sim.close());
-  const timers = scaledTimers(o.scale);
+  const clock = scaledTime(o.scale);
   const logs: Record<string, unknown>[] = [];
 
   const runtime = o.edge ?? nodeEdge;
@@ -99,7 +88,7 @@ export async function startStack(o: StackOptions) {
   let tunnel = '';
   let deviceToken = '';
   if (o.via === 'edge') {
-    edge = await runtime.start({ dir, clock: timers.clock, commandTimeoutMs: o.commandTimeoutMs ?? 3000, noRateLimits: o.noRateLimits ?? false });
+    edge = await runtime.start({ dir, clock, commandTimeoutMs: o.commandTimeoutMs ?? 3000, noRateLimits: o.noRateLimits ?? false });
     cleanups.push(() => edge!.close());
     const secrets = await provision(edge, MAC, { url: receiver.url });
     tenantKey = secrets.tenantKey;
@@ -115,8 +104,8 @@ export async function startStack(o: StackOptions) {
   const agent: RunningAgent = await startAgent({
     config: conf,
     log: (e) => logs.push(e),
-    timers,
-    clock: o.deliveryScale ? scaledClock(o.deliveryScale) : timers.clock,
+    clock,
+    ...(o.deliveryScale ? { deliveryClock: scaledClock(o.deliveryScale) } : {}),
     host: '127.0.0.1',
     port: 0,
     timeZone: 'UTC',
@@ -129,7 +118,7 @@ export async function startStack(o: StackOptions) {
     dir,
     /** The scale recovery times are converted back with: the delivery clock's when it has its own. */
     scale: o.deliveryScale ?? o.scale,
-    timers,
+    clock,
     get sim(): PbxSim {
       return sim;
     },

@@ -8,7 +8,7 @@ import { Hub } from '../../edge/core/hub.ts';
 import { createMemoryStore } from '../../edge/core/memory-store.ts';
 import { operations, type OperationName } from '../../shared/api/operations.ts';
 import type { JsonSchema, OpenApiDocument } from '../../shared/api/openapi.ts';
-import { systemClock } from '../../shared/delivery/clock.ts';
+import { systemClock } from '../../shared/clock.ts';
 import type { Device } from '../../shared/device.ts';
 
 const ADMIN = 'openapi-test-admin';

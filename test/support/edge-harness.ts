@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemTimers } from '../../agent/ami/client.ts';
+import { systemClock } from '../../shared/clock.ts';
 import { TunnelClient, type TunnelOutbox, type TunnelStatus } from '../../agent/tunnel/client.ts';
 import { wsConnect } from '../../agent/tunnel/ws-connect.ts';
 import type { OperationName } from '../../shared/api/operations.ts';
@@ -135,7 +135,7 @@ export function startAgent(edge: { url: string }, o: { mac: string; token: strin
     connect: wsConnect,
     device: o.device,
     outbox: o.outbox,
-    timers: systemTimers,
+    clock: systemClock,
     retryStrategy: () => 50,
     hello: () => ({
       agentVersion: 'test-agent',

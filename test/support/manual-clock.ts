@@ -1,4 +1,4 @@
-import type { Clock } from '../../shared/delivery/clock.ts';
+import type { Clock } from '../../shared/clock.ts';
 
 /**
  * Time that moves only when the test says so, for retry schedules of hours. Timers fire in due order

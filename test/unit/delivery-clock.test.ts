@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { scaledClock } from '../../shared/delivery/clock.ts';
+import { scaledClock } from '../../shared/clock.ts';
 
 it('runs a 10 h retry wait in milliseconds with a scaled clock, and its time moves as far', async () => {
   const clock = scaledClock(1e-6);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../shared/delivery/clock.ts';
+import type { Clock } from '../../shared/clock.ts';
 import { CloseCode } from '../../shared/tunnel/close-codes.ts';
 import { encodeFrame, HEARTBEAT_PING, HEARTBEAT_PONG, PROTOCOL_VERSION, type HelloFrame } from '../../shared/tunnel/frames.ts';
 import { createMemoryStore } from '../../edge/core/memory-store.ts';

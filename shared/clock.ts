@@ -1,6 +1,6 @@
 /**
- * Time as the Delivery loop sees it. Everything that waits (retry backoff, Retry-After, the request
- * timeout) goes through `setTimer`, so tests can run hours of retry schedule in seconds.
+ * Time as everything that waits sees it: delivery retries, reconnect backoff, heartbeats, wrap-up.
+ * All of it goes through `setTimer`, so tests can run hours of retry schedule in seconds.
  */
 export interface Clock {
   /** Epoch milliseconds. */
