@@ -3,6 +3,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../shared/clock.ts';
+import { deriveKey } from '../shared/auth/recording-url.ts';
 import { ApiError } from '../shared/errors.ts';
 import { AmiClient } from './ami/client.ts';
 import { detectDriver } from './ami/driver.ts';
@@ -272,6 +273,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       log: (e) => log({ component: 'lan-api', ...e }),
       ...(opts.lanRateLimits ? { rateLimits: opts.lanRateLimits } : {}),
       toolbar: { mac, key: toolbarKey, feed: toolbar.feed },
+      // A key of its own, derived from the spool's secret, so a toolbar token is never a recording link.
+      recordingLinks: { key: await deriveKey(toolbarKey, 'coocenter recording links v1'), mac },
     });
     const host = opts.host ?? '0.0.0.0';
     const server = await new Promise<ServerType>((resolve, reject) => {

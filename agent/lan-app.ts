@@ -1,6 +1,9 @@
 import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createApiRoutes } from '../shared/api/app.ts';
+import { encodeRecordingPath, signRecording, signRecordingBody, verifyRecordingSignature } from '../shared/auth/recording-url.ts';
 import type { Device } from '../shared/device.ts';
+import { ApiError } from '../shared/errors.ts';
 import { DOCS_PAGE } from '../shared/api/docs-page.ts';
 import { TokenBuckets, type RateLimit } from '../shared/http/rate-limit.ts';
 import { createMemoryIdempotencyStore } from '../shared/idempotency.ts';
@@ -25,6 +28,8 @@ export interface LanAppOptions {
   rateLimits?: LanRateLimits;
   /** The agent toolbar (`/toolbar`), its stream and its scoped tokens. */
   toolbar?: LanToolbar;
+  /** Signs recording links (`POST /coocenter-api/recordings/sign`) for this box's MAC; absent: none. */
+  recordingLinks?: { key: Uint8Array; mac: string };
 }
 
 export interface LanToolbar {
@@ -48,6 +53,7 @@ export const DEFAULT_LAN_RATE_LIMITS: LanRateLimits = { perKey: { perSecond: 100
  */
 export function createLanApp(opts: LanAppOptions): Hono {
   const { config, device, now, log } = opts;
+  const links = opts.recordingLinks;
   const checkWebkey = createWebkeyAuth({ webkey: config.general.webkey, now, timeZone: opts.timeZone });
   const origins = new Set(config.general.corsOrigins);
   const limits = opts.rateLimits ?? DEFAULT_LAN_RATE_LIMITS;
@@ -61,8 +67,14 @@ export function createLanApp(opts: LanAppOptions): Hono {
       const claims = scopes.get(c.req.raw);
       return claims ? scopedDevice(device, claims) : device;
     },
-    authorize: async (c) => {
+    authorize: async (c, action, target) => {
       const authorization = c.req.header('authorization');
+      const sig = action === 'monitor' && target && links ? c.req.query('sig') : undefined;
+      if (sig !== undefined && target && links) {
+        // A signed recording link proves itself for this one file: an <audio> element sends no header.
+        boxBuckets.take('box', 'this PBX');
+        return verifyRecordingSignature(links.key, links.mac, target.relPath, c.req.query('exp'), sig, now());
+      }
       keyBuckets.take(authorization?.trim() || 'no Authorization', 'this Authorization');
       const token = toolbar && toolbarTokenOf(authorization);
       if (toolbar && token) scopes.set(c.req.raw, await verifyToolbarToken(toolbar.key, token, toolbar.mac, now()));
@@ -92,7 +104,29 @@ export function createLanApp(opts: LanAppOptions): Hono {
       }),
     );
   }
+  if (links) {
+    app.post('/coocenter-api/recordings/sign', async (c) => {
+      checkWebkey(c.req.header('authorization'));
+      let json: unknown;
+      try {
+        json = await c.req.json();
+      } catch {
+        throw new ApiError('BAD_PARAMETER', 'body: expected JSON', 'body');
+      }
+      const r = signRecordingBody.safeParse(json);
+      if (!r.success) throw new ApiError('BAD_PARAMETER', `${r.error.issues[0]?.path.join('.') || 'body'}: ${r.error.issues[0]?.message ?? 'invalid'}`, 'body');
+      const signed = await signRecording(links.key, links.mac, r.data.path, now(), r.data.ttl);
+      const link = `/coocenter-api/monitor/${encodeRecordingPath(signed.relPath)}?${signed.query}`;
+      return c.json({ status: 'success', path: link, url: new URL(link, c.req.url).href, expiresAt: signed.expiresAt });
+    });
+  }
   app.route('/coocenter-api', api);
+  // Routes outside the shared API (recording links) fail the way it does: the ApiError's status and words.
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json(err.toBody(), err.status as ContentfulStatusCode);
+    log({ level: 'error', msg: 'unexpected error in a LAN route', path: c.req.path, error: err instanceof Error ? err.message : String(err) });
+    return c.json({ status: 'error', message: 'internal error in the agent' }, 500);
+  });
   app.notFound((c) => c.json({ status: 'error', message: `${c.req.method} ${c.req.path} is not served here; the API is under /coocenter-api` }, 404));
   return app;
 }

@@ -1,4 +1,4 @@
-import { deviceApiPaths, errorSchemas, plainGet, toolbarPaths, WEBKEY_SCHEME, type OpenApiDocument } from '../shared/api/openapi.ts';
+import { deviceApiPaths, errorSchemas, plainGet, recordingSignPath, toolbarPaths, WEBKEY_SCHEME, type OpenApiDocument } from '../shared/api/openapi.ts';
 
 /** /openapi.json of the agent's LAN API on BINDPORT: the documented paths, guarded by WEBKEY when set. */
 export function agentOpenApi(version: string): OpenApiDocument {
@@ -25,6 +25,12 @@ export function agentOpenApi(version: string): OpenApiDocument {
           502: 'Asterisk refused the action or AMI is not connected',
           504: 'Asterisk did not answer in time',
         },
+      }),
+      ...recordingSignPath({
+        path: '/coocenter-api/recordings/sign',
+        pathParameters: [],
+        security: [{ webkey: [] }, {}],
+        errors: { 401: 'Authorization missing or not a valid WEBKEY digest' },
       }),
       ...toolbarPaths({
         prefix: '',

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { createApiRoutes } from '../../shared/api/app.ts';
 import { operations } from '../../shared/api/operations.ts';
 import { normalizeMac } from '../../shared/auth/mac.ts';
+import { encodeRecordingPath, signRecording, signRecordingBody, verifyRecordingSignature } from '../../shared/auth/recording-url.ts';
 import type { Clock } from '../../shared/clock.ts';
 import type { Device } from '../../shared/device.ts';
 import { ApiError } from '../../shared/errors.ts';
@@ -24,7 +25,7 @@ import { EDGE_VERSION } from './version.ts';
 import { newId, newSecret, newWebhookSecret, sha256Hex } from './secrets.ts';
 import { STATUS_PAGE } from './status-page.ts';
 import type { DeviceRecord, EdgeStore } from './store.ts';
-import { toolbarKeyOf } from './toolbar-key.ts';
+import { recordingKeyOf, toolbarKeyOf } from './toolbar-key.ts';
 import { TunnelDevice } from './tunnel-device.ts';
 import { TunnelSession, type EdgeSocket, type TunnelSessionOptions } from './tunnel-session.ts';
 
@@ -386,6 +387,18 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
     });
   });
 
+  // Signed recording links for <audio> in a CRM page, which cannot send Authorization.
+  app.post('/devices/:mac/recordings/sign', async (c) => {
+    const { principal, device: d } = await forDevice(c.req.header('authorization'), macOf(c));
+    if (principal.kind !== 'tenant' && principal.kind !== 'admin') {
+      throw new ApiError('FORBIDDEN', 'recording links are issued to the tenant key that owns this device');
+    }
+    const { path, ttl } = await body(c, signRecordingBody);
+    const signed = await signRecording(await recordingKeyOf(d), d.mac, path, clock.now(), ttl);
+    const link = `/devices/${d.mac}/coocenter-api/monitor/${encodeRecordingPath(signed.relPath)}?${signed.query}`;
+    return c.json({ status: 'success', path: link, url: new URL(link, c.req.url).href, expiresAt: signed.expiresAt });
+  });
+
   app.route(
     '/devices/:mac',
     createToolbarRoutes({
@@ -405,8 +418,18 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
   );
 
   const api = createApiRoutes({
-    async authorize(c) {
+    async authorize(c, action, target) {
       const authorization = c.req.header('authorization');
+      const sig = action === 'monitor' && target ? c.req.query('sig') : undefined;
+      if (sig !== undefined && target) {
+        // A signed recording link: it proves itself for this one file, so it needs no key.
+        const mac = macOf(c);
+        const d = await device(mac);
+        deviceBuckets.take(mac, `device ${mac}`);
+        await verifyRecordingSignature(await recordingKeyOf(d), mac, target.relPath, c.req.query('exp'), sig, clock.now());
+        callers.set(c.req.raw, { principal: { kind: 'link' }, device: d, requestId: requestIdOf(c) });
+        return;
+      }
       const token = toolbarTokenOf(authorization);
       if (token) {
         const mac = macOf(c);

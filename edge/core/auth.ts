@@ -11,6 +11,8 @@ export type Principal =
   | { kind: 'webkey' }
   /** A toolbar token: one extension of this device (shared/toolbar/token.ts). */
   | { kind: 'toolbar'; ext: string; supervisor: boolean }
+  /** A signed recording link: one file of this device, until it expires (shared/auth/recording-url.ts). */
+  | { kind: 'link' }
   | { kind: 'open' };
 
 export const actorOf = (p: Principal): string =>

@@ -3,6 +3,7 @@ import {
   errorResponses,
   errorSchemas,
   plainGet,
+  recordingSignPath,
   requestSchema,
   toolbarPaths,
   WEBKEY_SCHEME,
@@ -225,6 +226,12 @@ export function edgeOpenApi(version: string): OpenApiDocument {
           security: [{ tenantKey: [] }, { admin: [] }],
         }),
       },
+      ...recordingSignPath({
+        path: '/devices/{mac}/recordings/sign',
+        pathParameters: [MAC],
+        security: [{ tenantKey: [] }, { admin: [] }],
+        errors: { 401: 'Authorization missing or invalid', 403: 'only the tenant key that owns this device (or the admin key) may sign recording links', 404: 'no such device' },
+      }),
       '/devices/{mac}/status': {
         get: route('deviceStatus', 'Online since when, versions, AMI, events waiting on the box and the edge, dead letters, gaps, conflicts, delivery', 'devices', {
           parameters: [MAC],

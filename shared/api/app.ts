@@ -18,7 +18,7 @@ export interface ApiRoutesOptions {
   /** The device addressed; the edge throws NOT_FOUND or DEVICE_OFFLINE. Called after auth and validation. */
   resolveDevice(c: Context): Promise<Device>;
   /** Throws ApiError UNAUTHORIZED or FORBIDDEN. Called first, before anything is read. */
-  authorize(c: Context, action: ApiAction): Promise<void> | void;
+  authorize(c: Context, action: ApiAction, target?: { relPath: string }): Promise<void> | void;
   idempotency: IdempotencyStore;
   /** Scopes Idempotency-Keys per device (the edge passes the MAC). Default: one device. */
   deviceId?(c: Context): string;
@@ -95,8 +95,17 @@ export function createApiRoutes(opts: ApiRoutesOptions): Hono {
   }
 
   app.get('/monitor/*', async (c) => {
-    await opts.authorize(c, 'monitor');
-    const relPath = monitorRelPath(rawWildcard(c));
+    // The path is checked before authorize (a signed link signs the checked path), but a bad one is
+    // only reported after it, so an unauthorised caller learns nothing from the answer.
+    let relPath: string | undefined;
+    let badPath: unknown;
+    try {
+      relPath = monitorRelPath(rawWildcard(c));
+    } catch (e) {
+      badPath = e;
+    }
+    await opts.authorize(c, 'monitor', relPath === undefined ? undefined : { relPath });
+    if (relPath === undefined) throw badPath;
     const device = await opts.resolveDevice(c);
     const rangeHeader = c.req.header('range');
     const file = await device.openRecording(relPath, rangeHeader, { signal: c.req.raw.signal });

@@ -235,3 +235,34 @@ export function toolbarPaths(o: ToolbarPathOptions): Record<string, PathItem> {
   };
 }
 
+
+/** `POST .../recordings/sign`: a signed, expiring link to one recording, for an <audio> element. */
+export function recordingSignPath(o: { path: string; pathParameters: Parameter[]; security: Record<string, string[]>[]; errors: Record<number, string> }): Record<string, PathItem> {
+  const str = { type: 'string' };
+  return {
+    [o.path]: {
+      post: {
+        operationId: 'signRecording',
+        summary: 'A link to one recording that carries its own proof (?exp=&sig=), for an <audio> element, which cannot send Authorization',
+        tags: ['coocenter-api'],
+        ...(o.pathParameters.length ? { parameters: o.pathParameters } : {}),
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: { type: 'object', properties: { path: str, ttl: { type: 'integer', minimum: 1, maximum: 604800 } }, required: ['path'] },
+            },
+          },
+        },
+        responses: {
+          200: {
+            description: 'success',
+            content: { 'application/json': { schema: { type: 'object', properties: { status: str, path: str, url: str, expiresAt: str }, required: ['status', 'path', 'url', 'expiresAt'] } } },
+          },
+          ...errorResponses({ 400: 'the body is not JSON, or path is not a file path below the recordings folder', ...o.errors }),
+        },
+        security: o.security,
+      },
+    },
+  };
+}

@@ -214,6 +214,26 @@ for (const [driver, via] of [
       expect([400, 404]).toContain(trav.status);
     });
 
+    it('signs an expiring link to one recording that an <audio> element can play without Authorization', async () => {
+      const signAt = via === 'lan' ? `${base}/recordings/sign` : `${edge!.url}/devices/${MAC}/recordings/sign`;
+      const r = await fetch(signAt, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ path: '2026/11/call-1.wav', ttl: 600 }) });
+      expect(r.status).toBe(200);
+      const link = (await r.json()) as { url: string; expiresAt: string };
+      expect(Date.parse(link.expiresAt) - Date.now()).toBeGreaterThan(590_000);
+      const played = await fetch(link.url);
+      expect(played.status).toBe(200);
+      expect(Buffer.from(await played.arrayBuffer()).toString()).toBe('RIFF....WAVEfmt 0123456789');
+      expect((await fetch(link.url, { headers: { range: 'bytes=4-7' } })).status).toBe(206);
+      // The signature is for that file only, and for nothing but recordings.
+      expect((await fetch(link.url.replace('call-1.wav', 'call-2.wav'))).status).toBe(401);
+      const query = new URL(link.url).search;
+      if (via === 'edge') expect((await fetch(`${base}/queues/queue-info${query}`)).status).toBe(401);
+      // Signing needs the same authorization as the API itself.
+      if (via === 'edge') expect((await fetch(signAt, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"path":"x.wav"}' })).status).toBe(401);
+      const traversal = await fetch(signAt, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ path: '../../etc/passwd' }) });
+      expect(traversal.status).toBe(400);
+    });
+
     it('refuses CR/LF in a field before anything reaches AMI', async () => {
       const n = sim.actions.length;
       const r = await call('POST', '/extensions/hangup', { extension: '801\r\nAction: Originate' });

@@ -34,7 +34,8 @@ function agentApp() {
   // With the toolbar, as an agent serves it: its routes must be documented too.
   const feed = new ToolbarFeed({ clock: systemClock, popUrl: () => null });
   const toolbar = { mac: '68:69:2e:03:8b:3e', key: new Uint8Array(32), feed };
-  const app = createLanApp({ config, device, now: () => Date.now(), log: () => {}, toolbar });
+  const recordingLinks = { key: new Uint8Array(32), mac: toolbar.mac };
+  const app = createLanApp({ config, device, now: () => Date.now(), log: () => {}, toolbar, recordingLinks });
   return { app, calls };
 }
 
