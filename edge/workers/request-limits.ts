@@ -1,4 +1,5 @@
-import { MAX_BODY_BYTES } from '../../shared/http/request-params.ts';
+import { ApiError } from '../../shared/errors.ts';
+import { MAX_BODY_BYTES, readBody } from '../../shared/http/request-params.ts';
 
 /** What Node's HTTP server allows by default (16 KiB of headers); the Node edge answers 431 past it. */
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -17,26 +18,12 @@ export async function withinLimits(request: Request): Promise<Response | Request
   for (const [k, v] of request.headers) headerBytes += k.length + v.length + 4;
   if (headerBytes > MAX_HEADER_BYTES) return refuse(431, `request headers are larger than ${MAX_HEADER_BYTES} bytes`);
   if (!request.body) return request;
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) return refuse(413, `the request body is larger than ${MAX_BODY_BYTES} bytes`);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > MAX_BODY_BYTES) {
-      await reader.cancel();
-      return refuse(413, `the request body is larger than ${MAX_BODY_BYTES} bytes`);
-    }
-    chunks.push(value);
-  }
-  const body = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    body.set(c, at);
-    at += c.byteLength;
+  let body: Uint8Array;
+  try {
+    body = await readBody(request, MAX_BODY_BYTES);
+  } catch (e) {
+    if (e instanceof ApiError) return refuse(e.status, e.message);
+    throw e;
   }
   return new Request(request, { body });
 }

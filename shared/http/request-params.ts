@@ -42,7 +42,8 @@ function formPairs(text: string): [string, string][] {
     });
 }
 
-async function readBody(req: Request, maxBytes: number): Promise<Uint8Array> {
+/** The whole body, or ApiError PAYLOAD_TOO_LARGE as soon as it passes `maxBytes` (declared or read). */
+export async function readBody(req: Request, maxBytes: number): Promise<Uint8Array> {
   const length = req.headers.get('content-length');
   const declared = Number(length ?? '0');
   if (declared > maxBytes) throw tooLarge(maxBytes);
