@@ -5,6 +5,7 @@ import { encodeRecordingPath, signRecording, signRecordingBody, verifyRecordingS
 import type { Device } from '../shared/device.ts';
 import { ApiError } from '../shared/errors.ts';
 import { DOCS_PAGE } from '../shared/api/docs-page.ts';
+import { jsonBody } from '../shared/http/json-body.ts';
 import { TokenBuckets, type RateLimit } from '../shared/http/rate-limit.ts';
 import { createMemoryIdempotencyStore } from '../shared/idempotency.ts';
 import type { ToolbarFeed } from '../shared/toolbar/feed.ts';
@@ -107,15 +108,8 @@ export function createLanApp(opts: LanAppOptions): Hono {
   if (links) {
     app.post('/coocenter-api/recordings/sign', async (c) => {
       checkWebkey(c.req.header('authorization'));
-      let json: unknown;
-      try {
-        json = await c.req.json();
-      } catch {
-        throw new ApiError('BAD_PARAMETER', 'body: expected JSON', 'body');
-      }
-      const r = signRecordingBody.safeParse(json);
-      if (!r.success) throw new ApiError('BAD_PARAMETER', `${r.error.issues[0]?.path.join('.') || 'body'}: ${r.error.issues[0]?.message ?? 'invalid'}`, 'body');
-      const signed = await signRecording(links.key, links.mac, r.data.path, now(), r.data.ttl);
+      const { path, ttl } = await jsonBody(c, signRecordingBody);
+      const signed = await signRecording(links.key, links.mac, path, now(), ttl);
       const link = `/coocenter-api/monitor/${encodeRecordingPath(signed.relPath)}?${signed.query}`;
       return c.json({ status: 'success', path: link, url: new URL(link, c.req.url).href, expiresAt: signed.expiresAt });
     });

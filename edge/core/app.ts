@@ -1,6 +1,5 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { z } from 'zod';
 import { createApiRoutes } from '../../shared/api/app.ts';
 import { operations } from '../../shared/api/operations.ts';
 import { normalizeMac } from '../../shared/auth/mac.ts';
@@ -8,6 +7,7 @@ import { encodeRecordingPath, signRecording, signRecordingBody, verifyRecordingS
 import type { Clock } from '../../shared/clock.ts';
 import type { Device } from '../../shared/device.ts';
 import { ApiError } from '../../shared/errors.ts';
+import { jsonBody } from '../../shared/http/json-body.ts';
 import { RateLimitedError, TokenBuckets, type RateLimit } from '../../shared/http/rate-limit.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from '../../shared/idempotency.ts';
 import { DOCS_PAGE } from '../../shared/api/docs-page.ts';
@@ -183,19 +183,6 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
     await next();
   });
 
-  const body = async <T>(c: Context, schema: z.ZodType<T>): Promise<T> => {
-    let json: unknown;
-    try {
-      json = await c.req.json();
-    } catch {
-      throw new ApiError('BAD_PARAMETER', 'body: expected JSON', 'body');
-    }
-    const r = schema.safeParse(json);
-    if (r.success) return r.data;
-    const issue = r.error.issues[0];
-    const field = String(issue?.path[0] ?? 'body');
-    throw new ApiError('BAD_PARAMETER', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`, field);
-  };
   const device = async (mac: string) => {
     const d = await store.getDevice(mac);
     if (!d) throw new ApiError('NOT_FOUND', `no device ${mac} on this edge`);
@@ -209,7 +196,7 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
   };
 
   admin.post('/tenants', async (c) => {
-    const { name } = await body(c, tenantBody);
+    const { name } = await jsonBody(c, tenantBody);
     const id = newId('ten_');
     await store.createTenant({ id, name, createdAt: clock.now() });
     const { keyId, key } = await issueKey(id);
@@ -237,7 +224,7 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
 
   admin.put('/devices/:mac', async (c) => {
     const mac = macOf(c);
-    const b = await body(c, deviceBody);
+    const b = await jsonBody(c, deviceBody);
     if (!(await store.getTenant(b.tenant))) throw new ApiError('BAD_PARAMETER', `tenant: no tenant ${b.tenant}`, 'tenant');
     const existing = await store.getDevice(mac);
     if (existing) {
@@ -328,7 +315,7 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
   admin.post('/devices/:mac/replay', async (c) => {
     const mac = macOf(c);
     await device(mac);
-    const { from } = await body(c, replayBody);
+    const { from } = await jsonBody(c, replayBody);
     const first = await deliveries().replayFrom(mac, from).catch(noPushUrl);
     return c.json({ status: 'success', from: first });
   });
@@ -393,7 +380,7 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
     if (principal.kind !== 'tenant' && principal.kind !== 'admin') {
       throw new ApiError('FORBIDDEN', 'recording links are issued to the tenant key that owns this device');
     }
-    const { path, ttl } = await body(c, signRecordingBody);
+    const { path, ttl } = await jsonBody(c, signRecordingBody);
     const signed = await signRecording(await recordingKeyOf(d), d.mac, path, clock.now(), ttl);
     const link = `/devices/${d.mac}/coocenter-api/monitor/${encodeRecordingPath(signed.relPath)}?${signed.query}`;
     return c.json({ status: 'success', path: link, url: new URL(link, c.req.url).href, expiresAt: signed.expiresAt });
