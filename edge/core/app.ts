@@ -15,14 +15,13 @@ import { ToolbarFeed } from '../../shared/toolbar/feed.ts';
 import { createToolbarRoutes } from '../../shared/toolbar/routes.ts';
 import { scopedDevice } from '../../shared/toolbar/scope.ts';
 import { toolbarTokenOf, verifyToolbarToken } from '../../shared/toolbar/token.ts';
-import { deviceBody, replayBody, tenantBody } from './admin-schemas.ts';
+import { createAdminRoutes, iso, publicDevice } from './admin-routes.ts';
 import { actorOf, createEdgeAuth, type Principal } from './auth.ts';
 import type { EdgeDeliveries } from './deliveries.ts';
 import type { Hub } from './hub.ts';
 import { Metrics } from './metrics.ts';
 import { edgeOpenApi } from './openapi.ts';
 import { EDGE_VERSION } from './version.ts';
-import { newId, newSecret, newWebhookSecret, sha256Hex } from './secrets.ts';
 import { STATUS_PAGE } from './status-page.ts';
 import type { DeviceRecord, EdgeStore } from './store.ts';
 import { recordingKeyOf, toolbarKeyOf } from './toolbar-key.ts';
@@ -66,18 +65,6 @@ export interface Edge {
   metrics: Metrics;
 }
 
-/** The device's settings as the admin API shows them: never its token hash or webhook secret. */
-const publicDevice = (d: DeviceRecord) => ({
-  mac: d.mac,
-  tenant: d.tenant,
-  url: d.url,
-  allowUnauthenticated: d.allowUnauthenticated,
-  allowWebkey: d.allowWebkey,
-  types: d.types,
-  createdAt: new Date(d.createdAt).toISOString(),
-});
-
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
 /**
  * The edge: the documented API per device at `/devices/{mac}/coocenter-api`, relayed down the
@@ -176,162 +163,29 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
     return c.json(list.map((d) => ({ ...publicDevice(d), online: hub.info(d.mac).online })));
   });
 
-  // --- admin ---
-  const admin = new Hono();
-  admin.use('*', async function requireAdmin(c, next) {
-    await auth.requireAdmin(c.req.header('authorization'));
-    await next();
-  });
-
   const device = async (mac: string) => {
     const d = await store.getDevice(mac);
     if (!d) throw new ApiError('NOT_FOUND', `no device ${mac} on this edge`);
     return d;
   };
-  const issueKey = async (tenant: string) => {
-    const key = newSecret('cok_');
-    const keyId = newId('key_');
-    await store.addTenantKey({ id: keyId, tenant, hash: await sha256Hex(key), createdAt: clock.now() });
-    return { keyId, key };
-  };
-
-  admin.post('/tenants', async (c) => {
-    const { name } = await jsonBody(c, tenantBody);
-    const id = newId('ten_');
-    await store.createTenant({ id, name, createdAt: clock.now() });
-    const { keyId, key } = await issueKey(id);
-    log({ msg: 'tenant created', requestId: requestIdOf(c), tenant: id, keyId });
-    return c.json({ id, name, keyId, key }, 201);
-  });
-  admin.get('/tenants', async (c) => c.json(await store.listTenants()));
-  /** Rotation: issue a new key, move clients over, then revoke the old one. */
-  admin.post('/tenants/:id/keys', async (c) => {
-    const tenant = c.req.param('id');
-    if (!(await store.getTenant(tenant))) throw new ApiError('NOT_FOUND', `no tenant ${tenant}`);
-    const issued = await issueKey(tenant);
-    log({ msg: 'tenant key issued', requestId: requestIdOf(c), tenant, keyId: issued.keyId });
-    return c.json(issued, 201);
-  });
-  admin.get('/tenants/:id/keys', async (c) =>
-    c.json((await store.listTenantKeys(c.req.param('id'))).map((k) => ({ keyId: k.id, createdAt: iso(k.createdAt) }))),
+  app.route(
+    '/admin',
+    createAdminRoutes({
+      auth,
+      store,
+      hub,
+      clock,
+      log,
+      deliveries: opts.deliveries,
+      macOf,
+      requestIdOf,
+      device,
+      onDeviceDeleted(mac) {
+        toolbarFeeds.get(mac)?.close();
+        toolbarFeeds.delete(mac);
+      },
+    }),
   );
-  admin.delete('/tenants/:id/keys/:keyId', async (c) => {
-    const { id, keyId } = c.req.param();
-    if (!(await store.removeTenantKey(id, keyId))) throw new ApiError('NOT_FOUND', `tenant ${id} has no key ${keyId}`);
-    log({ msg: 'tenant key revoked', requestId: requestIdOf(c), tenant: id, keyId });
-    return c.json({ status: 'success' });
-  });
-
-  admin.put('/devices/:mac', async (c) => {
-    const mac = macOf(c);
-    const b = await jsonBody(c, deviceBody);
-    if (!(await store.getTenant(b.tenant))) throw new ApiError('BAD_PARAMETER', `tenant: no tenant ${b.tenant}`, 'tenant');
-    const existing = await store.getDevice(mac);
-    if (existing) {
-      // Settings only: secrets are rotated explicitly, so a repeated PUT never cuts a live tunnel.
-      const updated: DeviceRecord = {
-        ...existing,
-        tenant: b.tenant,
-        ...(b.url !== undefined ? { url: b.url } : {}),
-        ...(b.allowUnauthenticated !== undefined ? { allowUnauthenticated: b.allowUnauthenticated } : {}),
-        ...(b.allowWebkey !== undefined ? { allowWebkey: b.allowWebkey } : {}),
-        ...(b.types !== undefined ? { types: b.types } : {}),
-      };
-      await store.putDevice(updated);
-      await opts.deliveries?.kick(mac);
-      return c.json(publicDevice(updated));
-    }
-    const token = newSecret('cdt_');
-    const webhookSecret = newWebhookSecret();
-    const record: DeviceRecord = {
-      mac,
-      tenant: b.tenant,
-      tokenHash: await sha256Hex(token),
-      url: b.url ?? null,
-      allowUnauthenticated: b.allowUnauthenticated ?? false,
-      allowWebkey: b.allowWebkey ?? false,
-      webhookSecret,
-      types: b.types ?? null,
-      createdAt: clock.now(),
-    };
-    await store.putDevice(record);
-    log({ msg: 'device created', requestId: requestIdOf(c), mac, tenant: b.tenant });
-    return c.json({ ...publicDevice(record), token, webhookSecret }, 201);
-  });
-  admin.get('/devices', async (c) => {
-    const tenant = c.req.query('tenant');
-    const list = await store.listDevices(tenant);
-    return c.json(list.map((d) => ({ ...publicDevice(d), online: hub.info(d.mac).online })));
-  });
-  admin.delete('/devices/:mac', async (c) => {
-    const mac = macOf(c);
-    if (!(await store.deleteDevice(mac))) throw new ApiError('NOT_FOUND', `no device ${mac} on this edge`);
-    hub.revoke(mac, 'device deleted');
-    toolbarFeeds.get(mac)?.close();
-    toolbarFeeds.delete(mac);
-    await opts.deliveries?.remove(mac);
-    log({ msg: 'device deleted', requestId: requestIdOf(c), mac });
-    return c.json({ status: 'success' });
-  });
-  admin.post('/devices/:mac/token', async (c) => {
-    const mac = macOf(c);
-    const d = await device(mac);
-    const token = newSecret('cdt_');
-    await store.putDevice({ ...d, tokenHash: await sha256Hex(token) });
-    hub.revoke(mac, 'device token rotated');
-    log({ msg: 'device token rotated', requestId: requestIdOf(c), mac });
-    return c.json({ mac, token }, 201);
-  });
-  admin.post('/devices/:mac/webhook-secret', async (c) => {
-    const mac = macOf(c);
-    const d = await device(mac);
-    const webhookSecret = newWebhookSecret();
-    await store.putDevice({ ...d, webhookSecret });
-    await opts.deliveries?.kick(mac);
-    log({ msg: 'webhook secret rotated', requestId: requestIdOf(c), mac });
-    return c.json({ mac, webhookSecret }, 201);
-  });
-  admin.get('/audit', async (c) => {
-    const limit = Math.min(1000, Math.max(1, Number(c.req.query('limit') ?? 100) || 100));
-    const mac = c.req.query('mac');
-    const tenant = c.req.query('tenant');
-    const entries = await store.listAudit({ limit, ...(mac ? { mac: normalizeMac(mac) ?? mac } : {}), ...(tenant ? { tenant } : {}) });
-    return c.json(entries.map((e) => ({ ...e, at: iso(e.at) })));
-  });
-
-  const deliveries = () => {
-    if (!opts.deliveries) throw new ApiError('NOT_FOUND', 'event delivery is not enabled on this edge');
-    return opts.deliveries;
-  };
-  const noPushUrl = (e: unknown) => {
-    if (e instanceof RangeError) throw new ApiError('CONFLICT', e.message);
-    throw e;
-  };
-  admin.post('/devices/:mac/test-event', async (c) => {
-    const mac = macOf(c);
-    await device(mac);
-    return c.json(await deliveries().sendTest(mac).catch(noPushUrl));
-  });
-  admin.post('/devices/:mac/replay', async (c) => {
-    const mac = macOf(c);
-    await device(mac);
-    const { from } = await jsonBody(c, replayBody);
-    const first = await deliveries().replayFrom(mac, from).catch(noPushUrl);
-    return c.json({ status: 'success', from: first });
-  });
-  admin.get('/devices/:mac/dead-letters', async (c) => {
-    const mac = macOf(c);
-    await device(mac);
-    return c.json((await store.listDeadLetters(mac)).map((d) => ({ ...d, at: iso(d.at) })));
-  });
-  admin.post('/devices/:mac/dead-letters/:seq/redeliver', async (c) => {
-    const mac = macOf(c);
-    await device(mac);
-    const seq = Number(c.req.param('seq'));
-    if (!Number.isInteger(seq) || seq < 0) throw new ApiError('BAD_PARAMETER', 'seq: expected a sequence number', 'seq');
-    return c.json(await deliveries().redeliver(mac, seq).catch(noPushUrl));
-  });
-  app.route('/admin', admin);
 
   // --- per device ---
   app.get('/devices/:mac/status', async (c) => {
