@@ -3,23 +3,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operations, type OperationName } from '../../shared/api/operations.ts';
 import { admin, provision } from '../support/edge-harness.ts';
-import { rawRequest } from '../support/rest-harness.ts';
+import { rawRequest, VALID_PARAMS } from '../support/rest-harness.ts';
 import { until } from '../support/wait.ts';
 import type { EdgeRuntime } from './edges.ts';
 import { recordRow } from './figures.ts';
 import { MAC, startStack, type Stack } from './stack.ts';
 
-const valid: Partial<Record<OperationName, Record<string, string>>> = {
-  'agent-pause': { queue: '630', member: '800', state: 'on' },
-  'agent-login': { extension: '808', queue: '630' },
-  'agent-logout': { extension: '808', queue: '630' },
-  'click-number': { src: '801', dst: '802' },
-  hangup: { extension: '801' },
-  transfer: { src: '801', dst: '802' },
-  'exten-spy': { src: '801', dst: '802' },
-  'blacklist-create': { number: '13800138000' },
-  'blacklist-delete': { number: '13800138000' },
-};
 /** Marker that must never reach AMI: a whole injected action after CR/LF. */
 const MARK = 'Action: Originate\r\nChannel: SIP/666\r\nX-Injected: pwned';
 const controls = ['\r\n' + MARK, '\n' + MARK, '\r', '\u0000', '\u001b[2J', '\u007f', '\t808'];
@@ -76,7 +65,7 @@ export function abuseCorpus(file: string, edge: EdgeRuntime, withAgent: boolean,
   describe(`abuse corpus${edge.suffix}`, () => {
     it('CR/LF and control characters in every field of every operation, as form, JSON and query: 400, and nothing reaches AMI', async () => {
       for (const door of doors()) {
-        for (const [op, params] of Object.entries(valid) as [OperationName, Record<string, string>][]) {
+        for (const [op, params] of Object.entries(VALID_PARAMS) as [OperationName, Record<string, string>][]) {
           const o = operations[op];
           for (const field of Object.keys(params)) {
             for (const bad of controls) {

@@ -4,24 +4,9 @@ import { createLanApp } from '../../agent/lan-app.ts';
 import { parseConfig, type AgentConfig } from '../../agent/config.ts';
 import { operations, type OperationName } from '../../shared/api/operations.ts';
 import { ApiError } from '../../shared/errors.ts';
-import { RecordingDevice, rawRequest, serveApp, type Served } from '../support/rest-harness.ts';
+import { RecordingDevice, rawRequest, serveApp, VALID_PARAMS, type Served } from '../support/rest-harness.ts';
 
-const valid: Record<OperationName, Record<string, string>> = {
-  'current-calls': {},
-  'extension-status': {},
-  'extension-hints-status': {},
-  'queue-info': {},
-  'agent-pause': { queue: '630', member: '808', state: 'on' },
-  'agent-login': { extension: '808', queue: '630' },
-  'agent-logout': { extension: '808', queue: '630' },
-  'click-number': { src: '808', dst: '+8613800138000' },
-  hangup: { extension: '808' },
-  transfer: { src: '808', dst: '809' },
-  'exten-spy': { src: '808', dst: '809' },
-  'blacklist-index': {},
-  'blacklist-create': { number: '13800138000' },
-  'blacklist-delete': { number: '13800138000' },
-};
+const valid = VALID_PARAMS;
 const names = Object.keys(valid) as OperationName[];
 const withParams = names.filter((n) => Object.keys(valid[n]).length > 0);
 /** Fields that take digits (numbers and extensions), per operation. */

@@ -1,9 +1,11 @@
+import { expect } from 'vitest';
 import { AmiMessage } from '../../agent/ami/message.ts';
 import { CallerIdNames } from '../../agent/ops/caller-id-names.ts';
 import type { OpContext } from '../../agent/ops/context.ts';
 import type { AmiRunner } from '../../agent/ami/types.ts';
 import type { Recording } from './replay-runner.ts';
 import type { Driver } from './transcript.ts';
+import { ApiError } from '../../shared/errors.ts';
 
 /** The context the fixtures' PBX was recorded with: its dialplan context is `internal`. */
 export function opContext(driver: Driver, ami: AmiRunner, extra: Partial<OpContext> = {}): OpContext {
@@ -30,4 +32,14 @@ export function unknownActionRecording(action: Record<string, string>): Recordin
     Message: `Invalid/unknown command: ${action.Action}. Use Action: ListCommands to show available commands.`,
   });
   return { source: 'derived: unknown action', action, result: { response, events: [] }, error: true };
+}
+
+/** The ApiError an operation rejected with; fails the test if it resolved or threw something else. */
+export async function rejection(p: Promise<unknown>): Promise<ApiError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApiError);
+  return err as ApiError;
 }

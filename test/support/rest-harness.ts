@@ -88,3 +88,21 @@ export function rawRequest(
     req.end(body);
   });
 }
+
+/** One valid set of parameters per operation: the base every bad-input test mutates one field of. */
+export const VALID_PARAMS: Record<OperationName, Record<string, string>> = {
+  'current-calls': {},
+  'extension-status': {},
+  'extension-hints-status': {},
+  'queue-info': {},
+  'agent-pause': { queue: '630', member: '808', state: 'on' },
+  'agent-login': { extension: '808', queue: '630' },
+  'agent-logout': { extension: '808', queue: '630' },
+  'click-number': { src: '808', dst: '+8613800138000' },
+  hangup: { extension: '808' },
+  transfer: { src: '808', dst: '809' },
+  'exten-spy': { src: '808', dst: '809' },
+  'blacklist-index': {},
+  'blacklist-create': { number: '13800138000' },
+  'blacklist-delete': { number: '13800138000' },
+};

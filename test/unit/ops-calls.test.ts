@@ -3,22 +3,12 @@ import { clickNumber } from '../../agent/ops/click-number.ts';
 import { extenSpy } from '../../agent/ops/exten-spy.ts';
 import { hangup } from '../../agent/ops/hangup.ts';
 import { transfer } from '../../agent/ops/transfer.ts';
-import { ApiError } from '../../shared/errors.ts';
-import { opContext, techOf } from '../support/op-context.ts';
+import { opContext, rejection, techOf } from '../support/op-context.ts';
 import { ReplayRunner } from '../support/replay-runner.ts';
 
 /** 801 -> 802 answered and bridged: CoreShowChannels and ExtensionStateList taken mid-call. */
 const MID_CALL = '20_call_answered_hangup.txt';
 const HINTS_IDLE = '07_extensionstatelist.txt';
-
-async function rejection(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApiError);
-  return err as ApiError;
-}
 
 for (const driver of ['chan_sip', 'pjsip'] as const) {
   const T = techOf(driver);

@@ -3,22 +3,12 @@ import { AmiMessage } from '../../agent/ami/message.ts';
 import { agentLogin } from '../../agent/ops/agent-login.ts';
 import { agentLogout } from '../../agent/ops/agent-logout.ts';
 import { agentPause } from '../../agent/ops/agent-pause.ts';
-import { ApiError } from '../../shared/errors.ts';
-import { opContext, techOf } from '../support/op-context.ts';
+import { opContext, rejection, techOf } from '../support/op-context.ts';
 import { recordingsOf, ReplayRunner, type Recording } from '../support/replay-runner.ts';
 
 const IDLE = '08_queuestatus_queuesummary_idle.txt';
 const MGMT = '09_queue_member_mgmt.txt';
 const WAITING_631 = '25_queue_abandoned.txt';
-
-async function rejection(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApiError);
-  return err as ApiError;
-}
 
 for (const driver of ['chan_sip', 'pjsip'] as const) {
   const T = techOf(driver);
