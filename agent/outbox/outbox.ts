@@ -166,14 +166,7 @@ export class Outbox implements ReplayableQueue {
   }
 
   async peek(n: number): Promise<QueueEntry[]> {
-    try {
-      return await this.readWaiting(n);
-    } catch (err) {
-      // The disk bound may have deleted the segment being read; read again from what is left.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      this.cursor = null;
-      return this.readWaiting(n);
-    }
+    return this.read(this.state.acked + 1, n);
   }
 
   /**
@@ -181,10 +174,19 @@ export class Outbox implements ReplayableQueue {
    * edge has acknowledged, so it reads past the head of the line.
    */
   async readAfter(after: number, max: number): Promise<QueueEntry[]> {
-    const head = this.state.acked + 1;
-    const skip = Math.max(0, after - head + 1);
-    const entries = await this.peek(skip + max);
-    return entries.filter((e) => e.seq > after).slice(0, max);
+    return this.read(Math.max(after + 1, this.state.acked + 1), max);
+  }
+
+  private async read(start: number, n: number): Promise<QueueEntry[]> {
+    try {
+      return await this.readFrom(start, n);
+    } catch (err) {
+      // The disk bound may have deleted the segment being read; read again from what is left.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.cursor = null;
+      this.window.clear();
+      return this.readFrom(Math.max(start, this.state.acked + 1), n);
+    }
   }
 
   async ack(uptoSeq: number): Promise<void> {
@@ -377,9 +379,9 @@ export class Outbox implements ReplayableQueue {
     return this.stateSaved;
   }
 
-  private async readWaiting(n: number): Promise<QueueEntry[]> {
+  /** Up to n entries from `start` on; the positions after each land in `window` for the next read. */
+  private async readFrom(start: number, n: number): Promise<QueueEntry[]> {
     const entries: QueueEntry[] = [];
-    const start = this.state.acked + 1;
     if (start >= this.nextSeq || n <= 0) return entries;
     let pos = await this.locate(start);
     this.window.clear();
@@ -415,6 +417,9 @@ export class Outbox implements ReplayableQueue {
 
   /** The position of record `seq`, counting lines from the nearest known position in its segment. */
   private async locate(seq: number): Promise<Position> {
+    // The tunnel reads on from where its last read ended: that position is known exactly.
+    const next = this.window.get(seq);
+    if (next && this.segments.includes(next.segment)) return next;
     let i = this.segments.length - 1;
     while (i > 0 && this.segments[i]!.firstSeq > seq) i--;
     const segment = this.segments[i]!;
@@ -422,8 +427,10 @@ export class Outbox implements ReplayableQueue {
     const known = this.cursor;
     if (known && known.segment === segment && known.seq <= seq) from = known;
     const offset = await skipLines(segment.path, from.offset, seq - from.seq, segment.bytes);
-    this.cursor = { seq, segment, offset };
-    return this.cursor;
+    const pos = { seq, segment, offset };
+    // The cursor marks the head of the line; reads further ahead must not move it forward.
+    if (seq === this.state.acked + 1) this.cursor = pos;
+    return pos;
   }
 }
 

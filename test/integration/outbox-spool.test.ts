@@ -90,6 +90,25 @@ describe('Outbox', () => {
     expect(bodies(await box.peek(10))).toEqual([1, 2, 3, 4]);
   });
 
+  it('reads ahead of the acknowledged head for the tunnel, in order across segments, while acks come in', async () => {
+    const box = await openBox({ segmentBytes: 400, maxBytes: 1024 * 1024 });
+    for (let i = 1; i <= 60; i++) await box.appendMany([ev(i)]);
+    const sent: number[] = [];
+    let after = 0;
+    for (;;) {
+      const batch = await box.readAfter(after, 7);
+      if (batch.length === 0) break;
+      sent.push(...bodies(batch));
+      after = batch.at(-1)!.seq;
+      // The edge acknowledges behind what was sent, as the tunnel sees it.
+      if (after > 20) await box.ack(after - 20);
+    }
+    expect(sent).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(bodies(await box.peek(3))).toEqual([41, 42, 43]);
+    expect(bodies(await box.readAfter(10, 2))).toEqual([41, 42]);
+    expect(bodies(await box.readAfter(50, 100))).toEqual(Array.from({ length: 10 }, (_, i) => i + 51));
+  });
+
   it('deletes segments whose entries are all acknowledged', async () => {
     let box = await openBox({ segmentBytes: 400, maxBytes: 1024 * 1024 });
     for (let i = 1; i <= 40; i++) await box.appendMany([ev(i)]);
