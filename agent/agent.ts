@@ -3,7 +3,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../shared/clock.ts';
-import { deriveKey } from '../shared/auth/recording-url.ts';
+import { deriveKey } from '../shared/auth/hmac.ts';
 import { ApiError } from '../shared/errors.ts';
 import { AmiClient } from './ami/client.ts';
 import { detectDriver } from './ami/driver.ts';

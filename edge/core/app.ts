@@ -24,7 +24,7 @@ import { edgeOpenApi } from './openapi.ts';
 import { EDGE_VERSION } from './version.ts';
 import { STATUS_PAGE } from './status-page.ts';
 import type { DeviceRecord, EdgeStore } from './store.ts';
-import { recordingKeyOf, toolbarKeyOf } from './toolbar-key.ts';
+import { recordingKeyOf, toolbarKeyOf } from './device-keys.ts';
 import { TunnelDevice } from './tunnel-device.ts';
 import { TunnelSession, type EdgeSocket, type TunnelSessionOptions } from './tunnel-session.ts';
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ApiError } from '../errors.ts';
+import { b64url, fromB64url, hmacSha256, hmacVerify } from './hmac.ts';
 import { monitorRelPath } from '../http/monitor-path.ts';
 
 /**
@@ -17,19 +18,6 @@ export const signRecordingBody = z.object({
   ttl: z.number().int().min(1).max(MAX_RECORDING_URL_TTL_S).optional(),
 });
 
-const enc = new TextEncoder();
-
-async function hmac(key: Uint8Array, text: string): Promise<Uint8Array> {
-  const k = await crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return new Uint8Array(await crypto.subtle.sign('HMAC', k, enc.encode(text)));
-}
-
-function b64url(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
 const payload = (mac: string, relPath: string, exp: number) => `rec1\n${mac}\n${relPath}\n${exp}`;
 
 /** The path under `/monitor/` with each segment percent-encoded, as the URL carries it. */
@@ -39,7 +27,7 @@ export const encodeRecordingPath = (relPath: string) => relPath.split('/').map(e
 export async function signRecording(key: Uint8Array, mac: string, path: string, nowMs: number, ttlS = DEFAULT_RECORDING_URL_TTL_S) {
   const relPath = monitorRelPath(encodeRecordingPath(path));
   const exp = Math.floor(nowMs / 1000) + ttlS;
-  const sig = b64url(await hmac(key, payload(mac, relPath, exp)));
+  const sig = b64url(await hmacSha256(key, payload(mac, relPath, exp)));
   return { relPath, query: `exp=${exp}&sig=${sig}`, expiresAt: new Date(exp * 1000).toISOString() };
 }
 
@@ -48,14 +36,8 @@ export async function verifyRecordingSignature(key: Uint8Array, mac: string, rel
   const expS = Number(exp);
   if (!exp || !sig || !Number.isInteger(expS)) throw new ApiError('UNAUTHORIZED', 'recording link: exp and sig are required');
   if (expS * 1000 <= nowMs) throw new ApiError('UNAUTHORIZED', 'recording link has expired; ask for a new one');
-  const want = b64url(await hmac(key, payload(mac, relPath, expS)));
-  // Constant time over the expected length, so a near match is not told apart from a miss.
-  let diff = want.length ^ sig.length;
-  for (let i = 0; i < want.length; i++) diff |= want.charCodeAt(i) ^ (sig.charCodeAt(i) || 0);
-  if (diff !== 0) throw new ApiError('UNAUTHORIZED', 'recording link signature does not match this file');
-}
-
-/** A purpose-bound key from a device secret, so one secret never signs two kinds of thing. */
-export async function deriveKey(secret: Uint8Array | string, purpose: string): Promise<Uint8Array> {
-  return hmac(typeof secret === 'string' ? enc.encode(secret) : secret, purpose);
+  const sigBytes = fromB64url(sig);
+  if (!sigBytes || !(await hmacVerify(key, sigBytes, payload(mac, relPath, expS)))) {
+    throw new ApiError('UNAUTHORIZED', 'recording link signature does not match this file');
+  }
 }

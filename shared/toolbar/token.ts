@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { b64url, fromB64url, hmacSha256, hmacVerify } from '../auth/hmac.ts';
 import { ApiError } from '../errors.ts';
 
 /**
@@ -26,26 +27,9 @@ export const MAX_TOKEN_TTL_S = 24 * 3600;
 
 const enc = new TextEncoder();
 
-function b64url(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-function fromB64url(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
-  const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
-}
-
-async function hmacKey(key: ToolbarKey) {
-  const raw = typeof key === 'string' ? enc.encode(key) : key;
-  return crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-}
-
 export async function signToolbarToken(key: ToolbarKey, claims: ToolbarClaims): Promise<string> {
   const body = b64url(enc.encode(JSON.stringify(claims)));
-  const sig = new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(key), enc.encode(body)));
+  const sig = await hmacSha256(key, body);
   return `${TOOLBAR_TOKEN_PREFIX}${body}.${b64url(sig)}`;
 }
 
@@ -66,9 +50,7 @@ export async function verifyToolbarToken(key: ToolbarKey, token: string, mac: st
   if (body === undefined || sig === undefined || extra !== undefined) throw refused;
   const sigBytes = fromB64url(sig);
   if (!sigBytes) throw refused;
-  // crypto.subtle.verify compares in constant time.
-  const ok = await crypto.subtle.verify('HMAC', await hmacKey(key), sigBytes as Uint8Array<ArrayBuffer>, enc.encode(body));
-  if (!ok) throw refused;
+  if (!(await hmacVerify(key, sigBytes, body))) throw refused;
   const bytes = fromB64url(body);
   let parsed: unknown;
   try {
