@@ -6,7 +6,7 @@ import { systemClock, type Clock } from '../shared/clock.ts';
 import { deriveKey } from '../shared/auth/hmac.ts';
 import { ApiError } from '../shared/errors.ts';
 import { AmiClient } from './ami/client.ts';
-import { detectDriver } from './ami/driver.ts';
+import { detectDriver, type Drivers } from './ami/driver.ts';
 import { tcpConnect } from './ami/tcp.ts';
 import { AmiDevice } from './ami-device.ts';
 import { boxTimeZone, webkeyDigests } from './auth/webkey.ts';
@@ -57,7 +57,7 @@ export interface RunningAgent {
   mac: string;
   ami: AmiClient;
   device: AmiDevice;
-  driver: ChannelDriver;
+  drivers: Drivers;
   outbox: Outbox;
   pipeline: EventPipeline;
   wrapup: Wrapup | null;
@@ -255,10 +255,12 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 
     ami.start();
     await ami.waitReady(opts.amiReadyTimeoutMs ?? 2 ** 31 - 1);
-    driver = await detectDriver(ami, config.ami.driver);
+    const drivers = await detectDriver(ami, config.ami.driver);
+    driver = drivers.driver;
     const device = new AmiDevice({
       ami,
       driver,
+      drivers: drivers.loaded,
       context: config.ami.context,
       ...(config.ami.memberInterface !== undefined ? { memberInterface: config.ami.memberInterface } : {}),
       openRecording: createRecordings(config.paths.monitor),
@@ -289,7 +291,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       mac,
       ami,
       device,
-      driver,
+      drivers,
       outbox,
       pipeline,
       wrapup,

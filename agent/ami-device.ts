@@ -11,7 +11,10 @@ import { opHandlers, type OpHandler } from './ops/index.ts';
 
 export interface AmiDeviceOptions {
   ami: AmiRunner;
+  /** The default driver (agent/ami/driver.ts detectDriver). */
   driver: ChannelDriver;
+  /** Every driver loaded; default: `driver` alone. */
+  drivers?: readonly ChannelDriver[];
   /** api.conf `[ami] context`. */
   context?: string;
   /** api.conf `[ami] member_interface`. */
@@ -39,6 +42,7 @@ export class AmiDevice implements Device {
     const now = opts.now ?? Date.now;
     this.base = {
       driver: opts.driver,
+      drivers: opts.drivers ?? [opts.driver],
       context: opts.context ?? 'from-internal',
       originateTimeoutMs: opts.originateTimeoutMs ?? 30_000,
       names: new CallerIdNames(now),

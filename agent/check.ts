@@ -3,7 +3,7 @@ import { access, mkdir, open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { AmiClient } from './ami/client.ts';
-import { detectDriver } from './ami/driver.ts';
+import { describeDrivers, detectDriver } from './ami/driver.ts';
 import { AmiError } from './ami/errors.ts';
 import { tcpConnect } from './ami/tcp.ts';
 import { ConfigError, loadConfig, type AgentConfig } from './config.ts';
@@ -95,9 +95,9 @@ async function checkAmi(config: AgentConfig, timeoutMs: number, report: Report):
     }
     report('ok', 'AMI login', `logged in to ${where} as ${username}${version ? `, Asterisk ${version}` : ''}`);
     try {
-      const driver = await detectDriver(ami, config.ami.driver);
+      const drivers = await detectDriver(ami, config.ami.driver);
       const how = config.ami.driver === 'auto' ? 'detected' : 'set in api.conf';
-      report('ok', 'channel driver', `${driver === 'sip' ? 'chan_sip (SIP/...)' : 'chan_pjsip (PJSIP/...)'}, ${how}`);
+      report('ok', 'channel driver', `${describeDrivers(drivers)}, ${how}`);
     } catch (e) {
       if (permissionDenied(e)) report('fix', 'channel driver', `user ${username} may not list SIP peers or PJSIP endpoints (write class system): ${MANAGER_HINT}`);
       else report('fix', 'channel driver', e instanceof Error ? e.message : String(e));

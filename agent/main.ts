@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startAgent } from './agent.ts';
+import { describeDrivers } from './ami/driver.ts';
 import { formatCheckLine, runCheck } from './check.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { jsonLog } from './log.ts';
@@ -56,7 +57,7 @@ async function main(): Promise<number> {
   });
   if (!agent) return 1;
   const events = config.tunnel ? `events up the tunnel to ${config.tunnel.edge}` : config.general.url ? `events to ${config.general.url}` : 'no URL set: events are kept on disk';
-  process.stdout.write(`agent ready: AMI ${config.ami.host}:${config.ami.port} (${agent.driver === 'sip' ? 'chan_sip' : 'PJSIP'}), LAN API on ${agent.lanUrl}, ${events}\n`);
+  process.stdout.write(`agent ready: AMI ${config.ami.host}:${config.ami.port} (${describeDrivers(agent.drivers)}), LAN API on ${agent.lanUrl}, ${events}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGTERM', stop);

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent } from '../agent/agent.ts';
+import { describeDrivers } from '../agent/ami/driver.ts';
 import { parseConfig } from '../agent/config.ts';
 import { WebhookSigner } from '../shared/delivery/signature.ts';
 import { startEdgeServer } from '../edge/node/server.ts';
@@ -97,7 +98,7 @@ try {
   );
   const agent = await startAgent({ config, log: quiet, host: '127.0.0.1', port: 0 });
   cleanup.push(() => agent.close());
-  say(`${bold('agent')}          AMI logged in (${agent.driver === 'sip' ? 'chan_sip' : 'PJSIP'}), tunnel to the edge, LAN API on ${agent.lanUrl}`);
+  say(`${bold('agent')}          AMI logged in (${describeDrivers(agent.drivers)}), tunnel to the edge, LAN API on ${agent.lanUrl}`);
   await new Promise<void>((resolve) => {
     if (agent.tunnel?.status === 'online') return resolve();
     agent.tunnel?.onStatus((s) => s === 'online' && resolve());

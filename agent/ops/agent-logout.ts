@@ -1,6 +1,7 @@
 import type { OperationParams } from '../../shared/api/operations.ts';
 import { ApiError } from '../../shared/errors.ts';
 import type { OpContext } from './context.ts';
+import { Phones } from './phones.ts';
 import { membersFor, queueState } from './queue-members.ts';
 import { refusedWith } from './refusal.ts';
 
@@ -14,7 +15,7 @@ const SUCCESS = { status: 'success' as const, message: 'logout extension success
 export async function agentLogout(params: OperationParams<'agent-logout'>, ctx: OpContext) {
   const { members, exists } = await queueState(ctx.ami, params.queue);
   if (!exists) throw new ApiError('NOT_FOUND', `Queue ${params.queue} does not exist`);
-  const mine = membersFor(members, params.extension);
+  const mine = membersFor(members, params.extension, await new Phones(ctx).deviceOf(params.extension));
   const fixed = mine.find((m) => m.membership !== 'dynamic');
   if (fixed) {
     const where = fixed.membership === 'static' ? 'queues.conf' : 'the realtime queue_members table';

@@ -1,6 +1,7 @@
 import type { OperationParams } from '../../shared/api/operations.ts';
 import { ApiError } from '../../shared/errors.ts';
 import type { OpContext } from './context.ts';
+import { Phones } from './phones.ts';
 import { membersFor, queueState } from './queue-members.ts';
 import { refusedWith } from './refusal.ts';
 
@@ -12,7 +13,7 @@ import { refusedWith } from './refusal.ts';
 export async function agentPause(params: OperationParams<'agent-pause'>, ctx: OpContext) {
   const { members, exists } = await queueState(ctx.ami, params.queue);
   if (!exists) throw new ApiError('NOT_FOUND', `Queue ${params.queue} does not exist`);
-  const mine = membersFor(members, params.member);
+  const mine = membersFor(members, params.member, await new Phones(ctx).deviceOf(params.member));
   if (mine.length === 0) throw notMember(params.member, params.queue);
   const paused = params.state === 'on';
   for (const m of mine) {

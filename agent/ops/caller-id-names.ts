@@ -18,12 +18,15 @@ export class CallerIdNames {
     private readonly ttlMs = DEFAULT_TTL_MS,
   ) {}
 
-  /** Name per extension; an extension without a caller ID name (or unknown to Asterisk) maps to ''. */
-  async lookup(ami: AmiRunner, driver: ChannelDriver, extensions: readonly string[]): Promise<Map<string, string>> {
+  /**
+   * Name per extension, each asked of its own driver (extension -> driver); an extension without a
+   * caller ID name (or unknown to Asterisk) maps to ''.
+   */
+  async lookup(ami: AmiRunner, phones: ReadonlyMap<string, ChannelDriver>): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     const missing: string[] = [];
     const now = this.now();
-    for (const ext of new Set(extensions)) {
+    for (const ext of phones.keys()) {
       const hit = this.cache.get(ext);
       if (hit && now - hit.at < this.ttlMs) out.set(ext, hit.name);
       else missing.push(ext);
@@ -32,7 +35,7 @@ export class CallerIdNames {
     const worker = async () => {
       while (next < missing.length) {
         const ext = missing[next++] as string;
-        const name = await this.fetch(ami, driver, ext);
+        const name = await this.fetch(ami, phones.get(ext) as ChannelDriver, ext);
         this.cache.set(ext, { name, at: this.now() });
         out.set(ext, name);
       }

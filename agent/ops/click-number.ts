@@ -1,6 +1,7 @@
 import type { OperationParams } from '../../shared/api/operations.ts';
-import { phoneInterface, type OpContext } from './context.ts';
+import type { OpContext } from './context.ts';
 import { assertPhoneFree } from './phone-state.ts';
+import { Phones } from './phones.ts';
 
 /**
  * POST /extensions/click-number: ring `src`'s phone, then the dialplan (ctx.context) dials `dst`.
@@ -8,10 +9,11 @@ import { assertPhoneFree } from './phone-state.ts';
  * the original box's records (`"808" <808>`) do.
  */
 export async function clickNumber(params: OperationParams<'click-number'>, ctx: OpContext) {
-  await assertPhoneFree(ctx, params.src);
+  const phones = new Phones(ctx);
+  await assertPhoneFree(phones, params.src);
   await ctx.ami.action({
     Action: 'Originate',
-    Channel: phoneInterface(ctx, params.src),
+    Channel: await phones.deviceOf(params.src),
     Context: ctx.context,
     Exten: params.dst,
     Priority: 1,

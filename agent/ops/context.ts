@@ -7,7 +7,10 @@ export type ChannelDriver = 'sip' | 'pjsip';
 /** What every operation needs besides its parameters. Built once by AmiDevice, per run for `ami`. */
 export interface OpContext {
   ami: AmiRunner;
+  /** The technology of an extension that no hint and no peer list places (agent/ami/driver.ts). */
   driver: ChannelDriver;
+  /** Every driver loaded; with two, each extension is looked up for its own (agent/ops/phones.ts). */
+  drivers: readonly ChannelDriver[];
   /** Dialplan context for Originate and Redirect (api.conf `[ami] context`). */
   context: string;
   /** api.conf `[ami] member_interface`, e.g. `Local/{ext}@agents/n`; absent: the driver's interface. */
@@ -22,7 +25,3 @@ export function technology(driver: ChannelDriver): 'SIP' | 'PJSIP' {
   return driver === 'sip' ? 'SIP' : 'PJSIP';
 }
 
-/** The dial string of an extension's phone: `SIP/808` or `PJSIP/808`. */
-export function phoneInterface(ctx: Pick<OpContext, 'driver'>, extension: string): string {
-  return `${technology(ctx.driver)}/${extension}`;
-}

@@ -1,8 +1,9 @@
 import type { OperationParams } from '../../shared/api/operations.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { channelsOf, liveChannels } from './channels.ts';
-import { phoneInterface, type OpContext } from './context.ts';
+import type { OpContext } from './context.ts';
 import { assertPhoneFree } from './phone-state.ts';
+import { Phones } from './phones.ts';
 
 /**
  * ChanSpy options: q quiet (no beep, no channel name read out), E exit when the spied-on call ends,
@@ -16,13 +17,15 @@ const SPY_OPTIONS = 'qES';
  * `SIP/806` alone would also spy on `SIP/8060-...`.
  */
 export async function extenSpy(params: OperationParams<'exten-spy'>, ctx: OpContext) {
-  const theirs = channelsOf(await liveChannels(ctx.ami), phoneInterface(ctx, params.dst));
+  const phones = new Phones(ctx);
+  const channels = await liveChannels(ctx.ami);
+  const theirs = channelsOf(channels, await phones.deviceOf(params.dst));
   const target = theirs.find((c) => (c.get('BridgeId') ?? '') !== '') ?? theirs[0];
   if (!target) throw new ApiError('CONFLICT', `Extension ${params.dst} is not on a call to listen to`);
-  await assertPhoneFree(ctx, params.src);
+  await assertPhoneFree(phones, params.src);
   await ctx.ami.action({
     Action: 'Originate',
-    Channel: phoneInterface(ctx, params.src),
+    Channel: await phones.deviceOf(params.src),
     Application: 'ChanSpy',
     Data: `${target.get('Channel')},${SPY_OPTIONS}`,
     CallerID: `"Spy ${params.dst}" <${params.dst}>`,

@@ -1,7 +1,8 @@
 import type { OperationParams } from '../../shared/api/operations.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { channelsOf, liveChannels } from './channels.ts';
-import { phoneInterface, type OpContext } from './context.ts';
+import type { OpContext } from './context.ts';
+import { Phones } from './phones.ts';
 import { refusedWith } from './refusal.ts';
 
 /** Q.850 16, Normal Clearing: the hangup and CDR read as an ordinary end of call. */
@@ -9,7 +10,7 @@ const NORMAL_CLEARING = 16;
 
 /** POST /extensions/hangup: hang up every live channel of the extension's phone. */
 export async function hangup(params: OperationParams<'hangup'>, ctx: OpContext) {
-  const mine = channelsOf(await liveChannels(ctx.ami), phoneInterface(ctx, params.extension));
+  const mine = channelsOf(await liveChannels(ctx.ami), await new Phones(ctx).deviceOf(params.extension));
   let hungUp = 0;
   for (const c of mine) {
     try {

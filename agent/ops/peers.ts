@@ -14,9 +14,14 @@ export interface PeerRow {
 
 export const NO_ADDRESS = '-none-';
 
-/** Every SIP peer or PJSIP endpoint with its registration address and qualify status. */
-export async function listPeers(ami: AmiRunner, driver: ChannelDriver): Promise<PeerRow[]> {
-  return driver === 'sip' ? sipPeers(ami) : pjsipEndpoints(ami);
+/**
+ * Every SIP peer and PJSIP endpoint of the loaded drivers, with its registration address and qualify
+ * status, in the order of `drivers`.
+ */
+export async function listPeers(ami: AmiRunner, drivers: readonly ChannelDriver[]): Promise<PeerRow[]> {
+  const rows: PeerRow[] = [];
+  for (const d of drivers) rows.push(...(d === 'sip' ? await sipPeers(ami) : await pjsipEndpoints(ami)));
+  return rows;
 }
 
 /** True when the row says the phone has no registration Asterisk can reach. */

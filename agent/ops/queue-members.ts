@@ -47,17 +47,19 @@ export async function queueState(ami: AmiRunner, queue: string): Promise<QueueSt
 }
 
 /**
- * The members that are this extension's phone, whatever interface the queue uses for it: `SIP/808`,
- * `PJSIP/808`, `Local/808@agents/n`, or any interface whose StateInterface is the phone.
+ * The members that are this extension's `phone` (agent/ops/phones.ts), whatever interface the queue
+ * uses for it: the phone itself, `Local/808@agents/n`, or any interface whose StateInterface is the
+ * phone. Only the phone's own technology counts: on a box running both drivers `SIP/808` is not
+ * `PJSIP/808`. Technologies are case-insensitive in Asterisk (`sip/808` in queues.conf).
  */
-export function membersFor(members: readonly QueueMember[], extension: string): QueueMember[] {
-  return members.filter((m) => interfaceExtension(m.location) === extension || interfaceExtension(m.stateInterface) === extension);
+export function membersFor(members: readonly QueueMember[], extension: string, phone: string): QueueMember[] {
+  const device = phone.toLowerCase();
+  return members.filter(
+    (m) => m.location.toLowerCase() === device || m.stateInterface.toLowerCase() === device || localExtension(m.location) === extension,
+  );
 }
 
-/** `SIP/808` -> `808`; `Local/808@agents/n` -> `808`; `DAHDI/1` -> `1`; anything else -> undefined. */
-function interfaceExtension(iface: string): string | undefined {
-  const local = /^Local\/([^@/]+)@/i.exec(iface);
-  if (local) return local[1];
-  const device = /^[A-Za-z0-9_]+\/([^/@&]+)$/.exec(iface);
-  return device?.[1];
+/** `Local/808@agents/n` -> `808`; anything else -> undefined. */
+function localExtension(iface: string): string | undefined {
+  return /^Local\/([^@/]+)@/i.exec(iface)?.[1];
 }

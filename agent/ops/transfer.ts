@@ -1,7 +1,8 @@
 import type { OperationParams } from '../../shared/api/operations.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { bridgePartners, channelsOf, liveChannels } from './channels.ts';
-import { phoneInterface, type OpContext } from './context.ts';
+import type { OpContext } from './context.ts';
+import { Phones } from './phones.ts';
 import { refusedWith } from './refusal.ts';
 
 /**
@@ -11,7 +12,7 @@ import { refusedWith } from './refusal.ts';
  */
 export async function transfer(params: OperationParams<'transfer'>, ctx: OpContext) {
   const channels = await liveChannels(ctx.ami);
-  const partner = channelsOf(channels, phoneInterface(ctx, params.src))
+  const partner = channelsOf(channels, await new Phones(ctx).deviceOf(params.src))
     .map((c) => bridgePartners(channels, c))
     .find((p) => p.length === 1)?.[0];
   if (!partner) throw notBridged(params.src);

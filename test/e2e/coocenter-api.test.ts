@@ -74,7 +74,7 @@ for (const [driver, via] of [
 
 
     it('detected the channel driver', () => {
-      expect(agent.driver).toBe(driver);
+      expect(agent.drivers).toEqual({ driver, loaded: [driver] });
     });
 
     it('extension-status lists every peer with Type, IPAddr and Status as the document shows', async () => {

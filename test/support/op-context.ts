@@ -12,6 +12,7 @@ export function opContext(driver: Driver, ami: AmiRunner, extra: Partial<OpConte
   return {
     ami,
     driver: driver === 'chan_sip' ? 'sip' : 'pjsip',
+    drivers: [driver === 'chan_sip' ? 'sip' : 'pjsip'],
     context: 'internal',
     originateTimeoutMs: 30_000,
     names: new CallerIdNames(() => 0),

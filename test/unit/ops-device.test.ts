@@ -99,21 +99,21 @@ describe('detectDriver', () => {
     new ReplayRunner([...recordingsOf('pjsip', '06_endpoints_contacts.txt'), unknownActionRecording({ Action: 'SIPpeers' })]);
 
   it('finds chan_sip and PJSIP boxes by which list action Asterisk knows', async () => {
-    expect(await detectDriver(sipOnly())).toBe('sip');
-    expect(await detectDriver(pjsipOnly())).toBe('pjsip');
+    expect(await detectDriver(sipOnly())).toEqual({ driver: 'sip', loaded: ['sip'] });
+    expect(await detectDriver(pjsipOnly())).toEqual({ driver: 'pjsip', loaded: ['pjsip'] });
   });
 
-  it('on a box with both, picks the driver that has phones', async () => {
+  it('on a box with both, says both are loaded and makes the driver that has phones the default', async () => {
     const emptyPjsip = recordingsOf('pjsip', '06_endpoints_contacts.txt')
       .filter((r) => r.action.Action === 'PJSIPShowEndpoints')
       .map((r) => ({ ...r, result: { ...r.result, events: [] } }));
     const both = new ReplayRunner([...recordingsOf('chan_sip', '06_sippeers_sipshowpeer.txt'), ...emptyPjsip]);
-    expect(await detectDriver(both)).toBe('sip');
+    expect(await detectDriver(both)).toEqual({ driver: 'sip', loaded: ['sip', 'pjsip'] });
   });
 
   it('uses the configured driver without asking', async () => {
     const ami = new ReplayRunner([]);
-    expect(await detectDriver(ami, 'pjsip')).toBe('pjsip');
+    expect(await detectDriver(ami, 'pjsip')).toEqual({ driver: 'pjsip', loaded: ['pjsip'] });
     expect(ami.sent).toEqual([]);
   });
 
