@@ -2,6 +2,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { assessAsteriskVersion } from '../shared/asterisk-version.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { deriveKey } from '../shared/auth/hmac.ts';
 import { ApiError } from '../shared/errors.ts';
@@ -14,6 +15,7 @@ import type { AgentConfig } from './config.ts';
 import { startLanDelivery, type LanDelivery } from './delivery-lan.ts';
 import { EventPipeline } from './events/pipeline.ts';
 import { Wrapup } from './events/wrapup.ts';
+import { listHints } from './ops/hints.ts';
 import { createLanApp, type LanRateLimits } from './lan-app.ts';
 import type { Log } from './log.ts';
 import { linkLogger } from './link-log.ts';
@@ -126,9 +128,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       stateDir: join(spool, 'cc_cdr'),
       now: () => clock.now(),
       log: (e) => log({ component: 'events', ...e }),
-      onWrapup: (s) => {
-        if (s.held) void wrapup?.begin(s.callId, s.interface);
-      },
+      onWrapup: (s) => void wrapup?.begin(s.callId, s.interface),
     });
     cleanup.push(() => pipeline.close());
     if (config.enable.pauseTime) {
@@ -137,7 +137,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         seconds: config.enable.wrapupSeconds,
         clock,
         file: join(spool, 'wrapup.json'),
-        onDone: (callId, secs) => pipeline.completeWrapup(callId, secs),
+        onDone: (callId, secs, iface) => pipeline.completeWrapup(callId, secs, iface),
         onChange: (entry, state) => toolbar.onWrapup(entry, state),
         log: (e) => log({ component: 'wrapup', ...e }),
       });
@@ -178,13 +178,25 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const afterLogin = async () => {
       try {
         const settings = await ami.action({ Action: 'CoreSettings' });
-        asteriskVersion = settings.response.get('AsteriskVersion');
+        const version = settings.response.get('AsteriskVersion');
+        // Said once per version: a reconnect to the same Asterisk has nothing new to say, an upgrade has.
+        if (version !== undefined && version !== asteriskVersion) {
+          const a = assessAsteriskVersion(version);
+          log({ component: 'agent', level: a.support === 'supported' ? 'info' : 'warn', msg: 'asterisk version', ...a });
+        }
+        asteriskVersion = version;
         const queues = await ami.action({ Action: 'QueueStatus' });
         pipeline.seedQueueStatus(queues.events);
         wrapup?.resume();
         tunnel?.sendStatus();
       } catch (e) {
         log({ component: 'agent', level: 'warn', msg: 'after-login queries failed', error: (e as Error).message });
+      }
+      try {
+        pipeline.seedHints(await listHints(ami));
+      } catch (e) {
+        // Asterisk 12 has no ExtensionStateList: calls are then all "internal" unless the dialplan says.
+        log({ component: 'agent', level: 'warn', msg: 'hints not readable; trunk calls are not told from internal ones', error: (e as Error).message });
       }
     };
 

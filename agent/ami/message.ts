@@ -64,6 +64,16 @@ export class AmiMessage {
     return this.first(key) !== -1;
   }
 
+  /** A copy with every value of the given keys replaced, in place in the wire order. */
+  with(values: Record<string, string>): AmiMessage {
+    const p = this.pairs.slice();
+    for (let i = 0; i < p.length; i += 2) {
+      const v = values[p[i] as string];
+      if (v !== undefined) p[i + 1] = v;
+    }
+    return new AmiMessage(p);
+  }
+
   get event(): string | undefined {
     // Event and Response are the first header of every message Asterisk sends.
     return this.pairs[0] === 'Event' ? this.pairs[1] : this.get('Event');

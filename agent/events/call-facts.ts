@@ -1,4 +1,5 @@
 import type { AmiMessage } from '../ami/message.ts';
+import type { ExtensionDirectory } from '../extensions.ts';
 import type { CallFacts, CallFactsView } from './context.ts';
 import { IVR_CHOICE_STEP, MIXMONITOR_FILENAME, USER_EVENT } from './dialplan.ts';
 import { field } from './fields.ts';
@@ -13,6 +14,8 @@ import { eventTimeMs } from './time.ts';
 export class CallFactsStore implements CallFactsView {
   private readonly map = new Map<string, CallFacts>();
   private readonly max: number;
+  /** The box's extensions: a channel of any other device is a trunk, and tells the direction. */
+  directory: ExtensionDirectory | undefined;
 
   constructor(private readonly monitorDir: string, max = 20_000) {
     this.max = max;
@@ -25,7 +28,13 @@ export class CallFactsStore implements CallFactsView {
   /** Records what this event tells about its call, if anything. */
   note(ami: AmiMessage, receivedAt: number): void {
     const event = ami.event;
-    if (event === 'VarSet') {
+    if (event === 'Newchannel' || event === 'DialBegin') {
+      const inferred = inferDirection(ami, this.directory);
+      if (inferred) this.update(ami, (f) => {
+        f.direction ??= inferred.direction;
+        if (inferred.trunkNumber !== '' && f.trunkNumber === undefined) f.trunkNumber = inferred.trunkNumber;
+      });
+    } else if (event === 'VarSet') {
       if (ami.get('Variable') !== MIXMONITOR_FILENAME) return;
       const file = recordingPath(ami.get('Value') ?? '', this.monitorDir);
       if (file !== '') this.update(ami, (f) => (f.recordFile = file));
@@ -58,4 +67,20 @@ export class CallFactsStore implements CallFactsView {
     }
     while (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
   }
+}
+
+/**
+ * Direction without the dialplan's help: a call whose first channel is a trunk's came in (its DID is
+ * the extension it started in), a call that dials a trunk goes out. A dialplan UserEvent(trunk) wins.
+ */
+export function inferDirection(ami: AmiMessage, directory: ExtensionDirectory | undefined): { direction: 'inbound' | 'outbound'; trunkNumber: string } | undefined {
+  if (!directory?.known) return undefined;
+  if (ami.event === 'Newchannel') {
+    if (ami.get('Uniqueid') !== ami.get('Linkedid') || !directory.isTrunk(field(ami, 'Channel'))) return undefined;
+    const exten = field(ami, 'Exten');
+    return { direction: 'inbound', trunkNumber: exten === 's' ? '' : exten };
+  }
+  const from = field(ami, 'Channel');
+  if (directory.isTrunk(field(ami, 'DestChannel')) && !directory.isTrunk(from)) return { direction: 'outbound', trunkNumber: '' };
+  return undefined;
 }

@@ -1,5 +1,6 @@
 import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { HintEntry } from '../extensions.ts';
 import { writeFileAtomic } from '../outbox/atomic-file.ts';
 
 /**
@@ -10,7 +11,8 @@ import { writeFileAtomic } from '../outbox/atomic-file.ts';
 export type JournalInput =
   | { k: 'ami'; t: number; p: string[] }
   | { k: 'seed'; items: string[][] }
-  | { k: 'wrapup'; callId: string; secs: number }
+  | { k: 'hints'; hints: HintEntry[] }
+  | { k: 'wrapup'; callId: string; secs: number; iface?: string }
   | { k: 'expire'; t: number };
 
 export type JournalEntry = JournalInput & { n: number; seq: number };

@@ -20,3 +20,9 @@ export const IVR_CHOICE_STEP = 'choice';
 
 /** The channel variable MixMonitor sets to the file it records into (a VarSet event announces it). */
 export const MIXMONITOR_FILENAME = 'MIXMONITOR_FILENAME';
+
+/**
+ * The channel variable the agent's own transfer operation sets on the channel it redirects (AMI
+ * Redirect raises no transfer event), so the call record can say where the call went.
+ */
+export const TRANSFER_VARIABLE = 'COOCENTER_TRANSFER';

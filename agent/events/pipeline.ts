@@ -1,6 +1,7 @@
 import { AmiMessage } from '../ami/message.ts';
+import type { HintEntry } from '../extensions.ts';
 import type { OutboxEvent } from '../outbox/outbox.ts';
-import { CcCdrMachine, CC_CDR_EVENTS, type CcCdrOptions, type CcCdrOutput } from './cc-cdr.ts';
+import { CcCdrMachine, type CcCdrOptions, type CcCdrOutput } from './cc-cdr.ts';
 import { CcJournal, type JournalInput } from './cc-journal.ts';
 import { EventTranslator, isNoise } from './translate.ts';
 
@@ -17,7 +18,7 @@ export interface EventPipelineOptions extends Omit<CcCdrOptions, 'now'> {
   /** Folder for the cc_cdr journal and snapshot (below `[paths] spool`). */
   stateDir: string;
   now: () => number;
-  /** An answered queue call ended: the wrap-up logic pauses the member (pausetime=yes). */
+  /** An agent's part of an answered call ended: the wrap-up logic pauses the member (pausetime=yes). */
   onWrapup?(signal: WrapupSignal): void;
   /** Fold the journal into a snapshot after this many inputs. */
   snapshotEvery?: number;
@@ -57,11 +58,14 @@ export class EventPipeline {
     const ccOpts: CcCdrOptions = { ...opts, now: opts.now };
     const machine = state ? CcCdrMachine.restore(state, ccOpts) : new CcCdrMachine(ccOpts);
     const translator = new EventTranslator({ mac: opts.mac, timeZone: opts.timeZone, monitorDir: opts.monitorDir });
+    translator.setDirectory(machine.extensions);
     const p = new EventPipeline(opts, translator, machine, journal);
     const have = opts.outbox.stats().nextSeq;
     const missing: OutboxEvent[] = [];
     const signals: WrapupSignal[] = [];
+    const completed = new Set<string>();
     for (const entry of replay) {
+      if (entry.k === 'wrapup') completed.add(`${entry.callId}\n${entry.iface ?? ''}`);
       let seq = entry.seq;
       for (const out of p.process(entry)) {
         if ('kind' in out) {
@@ -77,8 +81,8 @@ export class EventPipeline {
       opts.log?.({ msg: 'cc_cdr journal replayed', inputs: replay.length, recordsWritten: missing.length });
       await journal.snapshot(machine.snapshot());
     }
-    // Wrap-ups whose record is still held are the wrap-up logic's to finish or resume.
-    for (const s of signals) if (s.held) opts.onWrapup?.(s);
+    // Wrap-ups the journal does not see completed are the wrap-up logic's to finish or resume.
+    for (const s of signals) if (!completed.has(`${s.callId}\n${s.interface}`) && !completed.has(`${s.callId}\n`)) opts.onWrapup?.(s);
     return p;
   }
 
@@ -92,8 +96,13 @@ export class EventPipeline {
     this.enqueue({ k: 'seed', items: items.map((i) => i.pairs) });
   }
 
-  completeWrapup(callId: string, pauseSeconds: number): void {
-    this.enqueue({ k: 'wrapup', callId, secs: pauseSeconds });
+  /** The box's hints after each AMI login, so trunks are told from extensions. */
+  seedHints(hints: readonly HintEntry[]): void {
+    this.enqueue({ k: 'hints', hints: hints.map((h) => ({ exten: h.exten, devices: h.devices })) });
+  }
+
+  completeWrapup(callId: string, pauseSeconds: number, iface: string): void {
+    this.enqueue({ k: 'wrapup', callId, secs: pauseSeconds, iface });
   }
 
   /** Finishes calls silent for hours and releases held records whose wrap-up never ended. */
@@ -196,8 +205,12 @@ export class EventPipeline {
       case 'seed':
         this.machine.seedQueueStatus(input.items.map((p) => new AmiMessage(p)));
         return [];
+      case 'hints':
+        this.machine.seedHints(input.hints);
+        this.translator.setDirectory(this.machine.extensions);
+        return [];
       case 'wrapup':
-        return this.machine.completeWrapup(input.callId, input.secs);
+        return this.machine.completeWrapup(input.callId, input.secs, input.iface);
       case 'expire':
         return this.machine.expire(input.t);
     }

@@ -5,6 +5,8 @@ export interface MemberState {
   /** Device state (1 not in use, 2 in use, 4 invalid, 5 unavailable, 6 ringing, ...). */
   status: string;
   paused: boolean;
+  /** The device whose state the queue watches, when it is not the interface (`Local/802@agents/n` -> `SIP/802`). */
+  stateInterface?: string;
 }
 
 /** queue -> interface -> member. A queue absent from the table is unknown, not empty. */
@@ -21,6 +23,19 @@ export function memberExtension(iface: string): string {
   const rest = slash === -1 ? iface : iface.slice(slash + 1);
   const end = rest.search(/[@/]/);
   return end === -1 ? rest : rest.slice(0, end);
+}
+
+/**
+ * The queue interface of the member whose phone is `device` (`SIP/800`): a member named by it, or one
+ * whose state interface it is. Undefined when the phone is no queue member's.
+ */
+export function memberInterfaceOf(table: QueueMembers, device: string): string | undefined {
+  let viaState: string | undefined;
+  for (const members of Object.values(table)) {
+    if (members[device]) return device;
+    if (viaState === undefined) for (const [iface, m] of Object.entries(members)) if (m.stateInterface === device) viaState = iface;
+  }
+  return viaState;
 }
 
 /** How many members are there (logged in, device present) and how many of those could take a call. */
@@ -58,9 +73,11 @@ export function applyMemberEvent(table: QueueMembers, ami: AmiMessage): void {
   }
   const known = members[iface];
   if (!known && Object.keys(members).length >= MAX_MEMBERS) return;
+  const stateInterface = ami.get('StateInterface') ?? known?.stateInterface;
   members[iface] = {
     status: ami.get('Status') ?? known?.status ?? '0',
     paused: ami.has('Paused') ? ami.get('Paused') === '1' : (known?.paused ?? false),
+    ...(stateInterface !== undefined && stateInterface !== iface ? { stateInterface } : {}),
   };
 }
 

@@ -28,21 +28,23 @@ export interface WrapupOptions {
   /** JSON file the open wrap-ups live in, so a restart finishes or ends them. */
   file: string;
   /** A wrap-up ended (by itself or by hand): the held cc_cdr goes out with this pauseTime. */
-  onDone(callId: string, pauseSeconds: number): void;
+  onDone(callId: string, pauseSeconds: number, iface: string): void;
   /** A wrap-up began or ended, for the toolbars that show it. */
   onChange?(entry: WrapupEntry, state: 'begin' | 'end'): void;
   log?: (entry: Record<string, unknown>) => void;
 }
 
 /**
- * 后处理 (SPEC "Wrap-up"): after an answered queue call the member is paused in all its queues with
+ * 后处理 (wrap-up): when an agent's own part of an answered call ends, the member is paused in all its queues with
  * reason `wrapup` for at most `seconds`, then unpaused, unless it was unpaused (or paused for another
  * reason) by hand first. The automatic unpause only touches queues where the member is still paused
- * for `wrapup`, so a supervisor's or the agent's own pause is never undone.
+ * for `wrapup`, so a supervisor's or the agent's own pause is never undone. Asterisk before 13.8 sends
+ * no PausedReason at all: there the agent's memory stands in (it paused the member for wrap-up and saw
+ * no unpause since), and a pause made by hand during a wrap-up cannot be told from the wrap-up's own.
  */
 export class Wrapup {
   private entries = new Map<string, WrapupEntry>();
-  /** Cancels of the armed wrap-up timers, by call id. */
+  /** Cancels of the armed wrap-up timers, by interface (one call can wrap up two agents). */
   private timers = new Map<string, () => void>();
   private saving: Promise<void> = Promise.resolve();
 
@@ -65,7 +67,7 @@ export class Wrapup {
 
   /** An answered call ended: pause the member everywhere with reason wrapup. */
   async begin(callId: string, iface: string): Promise<void> {
-    if ([...this.entries.values()].some((e) => e.callId === callId)) return;
+    if (this.entries.get(iface)?.callId === callId) return;
     const endedAt = this.opts.clock.now();
     const previous = this.entries.get(iface);
     // A second call ended before the first wrap-up did: the first one ends now.
@@ -83,7 +85,7 @@ export class Wrapup {
     if (ami.event !== 'QueueMemberPause') return;
     const entry = this.entries.get(ami.get('Interface') ?? '');
     if (!entry || !entry.paused) return;
-    if (ami.get('Paused') === '1' && ami.get('PausedReason') === WRAPUP_REASON) return;
+    if (ami.get('Paused') === '1' && this.isWrapupPause(ami, entry)) return;
     this.finish(entry, receivedAt);
   }
 
@@ -112,41 +114,50 @@ export class Wrapup {
   }
 
   private schedule(entry: WrapupEntry): void {
-    this.timers.get(entry.callId)?.();
+    this.timers.get(entry.interface)?.();
     const wait = Math.max(0, entry.deadline - this.opts.clock.now());
     this.timers.set(
-      entry.callId,
+      entry.interface,
       this.opts.clock.setTimer(wait, () => void this.expire(entry)),
     );
   }
 
   private async expire(entry: WrapupEntry): Promise<void> {
-    this.timers.delete(entry.callId);
+    this.timers.delete(entry.interface);
     if (this.entries.get(entry.interface) !== entry) return;
     try {
       const status = await this.opts.ami.action({ Action: 'QueueStatus', Member: entry.interface });
       for (const m of status.events) {
         if (m.event !== 'QueueMember' || m.get('Location') !== entry.interface) continue;
-        if (m.get('Paused') !== '1' || m.get('PausedReason') !== WRAPUP_REASON) continue;
+        if (m.get('Paused') !== '1' || !this.isWrapupPause(m, entry)) continue;
         await this.opts.ami.action({ Action: 'QueuePause', Queue: m.get('Queue'), Interface: entry.interface, Paused: 'false' });
       }
     } catch (e) {
       // AMI down at the deadline: try again shortly; the member must not stay paused.
       this.opts.log?.({ level: 'warn', msg: 'wrap-up unpause failed; retrying', interface: entry.interface, error: (e as Error).message });
-      this.timers.set(entry.callId, this.opts.clock.setTimer(2000, () => void this.expire(entry)));
+      this.timers.set(entry.interface, this.opts.clock.setTimer(2000, () => void this.expire(entry)));
       return;
     }
     this.finish(entry, Math.min(this.opts.clock.now(), entry.deadline));
   }
 
+  /**
+   * A pause (QueueMemberPause, QueueStatus' QueueMember) is the wrap-up's own: its PausedReason says
+   * so, or, where Asterisk has no PausedReason header (before 13.8; an empty one is another reason),
+   * the agent's memory does: the wrap-up pause went out, and an unpause since would have ended it.
+   */
+  private isWrapupPause(pause: AmiMessage, entry: WrapupEntry): boolean {
+    return pause.has('PausedReason') ? pause.get('PausedReason') === WRAPUP_REASON : entry.paused;
+  }
+
   private finish(entry: WrapupEntry, idleAt: number): void {
     if (this.entries.get(entry.interface) !== entry) return;
     this.entries.delete(entry.interface);
-    this.timers.get(entry.callId)?.();
-    this.timers.delete(entry.callId);
+    this.timers.get(entry.interface)?.();
+    this.timers.delete(entry.interface);
     void this.save();
     this.opts.onChange?.(entry, 'end');
-    this.opts.onDone(entry.callId, Math.max(0, Math.min(this.opts.seconds, (idleAt - entry.endedAt) / 1000)));
+    this.opts.onDone(entry.callId, Math.max(0, Math.min(this.opts.seconds, (idleAt - entry.endedAt) / 1000)), entry.interface);
   }
 
   private save(): Promise<void> {

@@ -14,12 +14,13 @@ describe.each(DRIVERS)('cc_cdr from the %s recordings', (driver) => {
     return r;
   };
 
-  it('20 answered direct call: bridged, the callee hung up', () => {
+  it('20 answered direct call: bridged, the callee (a queue member) hung up', () => {
     const { records, outputs } = one('20_call_answered_hangup.txt');
+    // 802 is a member of queue 631 through Local/802@agents/n with StateInterface 802 (QueueMemberStatus
+    // in the recording): a direct call it answers is an agent's call, with its wrap-up.
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ uuid: recordedEvents(driver, '20_call_answered_hangup.txt', 'DialBegin')[0]?.get('Linkedid'), caller: '801', called: '802', queueCode: '', agentCode: '', callType: 'internal', cdrState: 'bridged', hangupSide: 'callee', hangupCause: 'NORMAL_CLEARING', missCause: '', mac: MAC });
-    // No queue member answered: the wrap-up logic is not told anything.
-    expect(outputs.filter((o) => o.kind === 'answered-call-ended')).toEqual([]);
+    expect(records[0]).toMatchObject({ uuid: recordedEvents(driver, '20_call_answered_hangup.txt', 'DialBegin')[0]?.get('Linkedid'), caller: '801', called: '802', queueCode: '', agentCode: '802', callType: 'internal', cdrState: 'bridged', hangupSide: 'agent', hangupCause: 'NORMAL_CLEARING', missCause: '', mac: MAC });
+    expect(outputs.filter((o) => o.kind === 'answered-call-ended')).toEqual([expect.objectContaining({ agent: '802', interface: 'Local/802@agents/n', queue: '' })]);
   });
 
   it.each([
@@ -181,7 +182,8 @@ describe('cc_cdr on synthetic calls', () => {
       T0 + 40,
     );
     const { records } = run(held, shanghai);
-    expect(records).toEqual([expect.objectContaining({ holdTime: 25, talkingTime: '36', queueTime: '3', ringTime: '3', agentCode: '800', hangupSide: 'agent', duration: '40' })]);
+    // Talk is Asterisk's TalkTime (36 s, hold included) without the 25 s on hold.
+    expect(records).toEqual([expect.objectContaining({ holdTime: 25, talkingTime: '11', queueTime: '3', ringTime: '3', agentCode: '800', hangupSide: 'agent', duration: '40' })]);
   });
 
   it('transfer: the agent’s TalkTime plus the talk with whoever the caller was transferred to', () => {
