@@ -1,4 +1,5 @@
 import type { Channel } from './channel.ts';
+import { INTERNAL } from './config.ts';
 import { runDialplan } from './dialplan.ts';
 import type { Pbx } from './pbx.ts';
 
@@ -14,13 +15,20 @@ export interface Leg {
   start(): Promise<LegOutcome>;
 }
 
-/** Parses `SIP/802`, `PJSIP/802`, `Local/802@agents/n`. */
-function parseDialString(pbx: Pbx, target: string): { kind: 'phone'; ext: string } | { kind: 'local'; exten: string; context: string } | undefined {
+/** Simulated ms an outside number (dialed over the trunk) rings before it answers. */
+export const OUTSIDE_ANSWER_MS = 2000;
+
+type Parsed = { kind: 'phone'; ext: string } | { kind: 'local'; exten: string; context: string } | { kind: 'trunk'; number: string };
+
+/** Parses `SIP/802`, `PJSIP/802`, `Local/802@agents/n`, `SIP/trunk/013800138000`. */
+function parseDialString(pbx: Pbx, target: string): Parsed | undefined {
   const slash = target.indexOf('/');
   if (slash < 0) return undefined;
   const tech = target.slice(0, slash);
   const rest = target.slice(slash + 1);
-  if (tech === pbx.tech && pbx.phones.has(rest)) return { kind: 'phone', ext: rest };
+  if (tech === pbx.techOf(rest) && pbx.phones.has(rest)) return { kind: 'phone', ext: rest };
+  const [peer = '', number] = rest.split('/');
+  if (number && pbx.trunks.includes(peer) && tech === pbx.techOf(peer)) return { kind: 'trunk', number };
   if (tech === 'Local') {
     const m = /^([^@/]+)@([^/]+)(\/n)?$/.exec(rest);
     if (m) return { kind: 'local', exten: m[1] as string, context: m[2] as string };
@@ -38,12 +46,35 @@ export function requestLeg(pbx: Pbx, target: string, opts: { linkedid?: string; 
   if (parsed.kind === 'phone') {
     const phone = pbx.phones.get(parsed.ext);
     if (!phone?.registered) return undefined;
-    const ch = pbx.newPhoneChannel(parsed.ext, opts.context, opts.exten, { linkedid: opts.linkedid, outbound: true });
+    // A new SIP channel starts in its peer's context at `s` (Newchannel), then takes the caller's exten.
+    const ch = pbx.newPhoneChannel(parsed.ext, INTERNAL, 's', { linkedid: opts.linkedid, outbound: true });
+    ch.exten = opts.exten;
     ch.postsCdr = false;
     ch.running = true;
     ch.app = 'AppDial';
     ch.appData = '(Outgoing Line)';
     return { ch, dialString: parsed.ext, start: () => alertPhone(pbx, ch, parsed.ext) };
+  }
+  if (parsed.kind === 'trunk') {
+    const ch = pbx.newTrunkChannel('<unknown>', '<unknown>', 'from-trunk', 's', { linkedid: opts.linkedid, outbound: true });
+    ch.exten = opts.exten;
+    ch.postsCdr = false;
+    ch.running = true;
+    ch.app = 'AppDial';
+    ch.appData = '(Outgoing Line)';
+    return {
+      ch,
+      dialString: target.slice(target.indexOf('/') + 1),
+      start: () =>
+        new Promise<LegOutcome>((resolve) => {
+          pbx.setState(ch, 5);
+          void pbx.sleep(ch, OUTSIDE_ANSWER_MS).then((ok) => {
+            if (!ok || ch.state === 6) return;
+            pbx.answer(ch);
+            resolve('ANSWER');
+          });
+        }),
+    };
   }
   const [one, two] = pbx.newLocalPair(parsed.exten, parsed.context, opts.linkedid);
   one.postsCdr = false;
@@ -74,9 +105,11 @@ function alertPhone(pbx: Pbx, ch: Channel, ext: string): Promise<LegOutcome> {
       return;
     }
     pbx.setState(ch, 5);
+    // A directed pickup answers the leg in the phone's place (pickup.ts).
+    ch.pickedUp = () => resolve('ANSWER');
     if (phone.answerAfterMs === null) return;
     void pbx.sleep(ch, phone.answerAfterMs).then((ok) => {
-      if (!ok) return;
+      if (!ok || ch.state === 6) return;
       pbx.answer(ch);
       resolve('ANSWER');
       if (phone.hangupAfterMs !== null) {
@@ -101,6 +134,7 @@ export function raceLeg(pbx: Pbx, caller: Channel | undefined, leg: Channel, out
       for (const off of offs) off();
       resolve(s);
     };
+    if (caller?.gone) return finish('CANCEL');
     if (caller) offs.push(caller.onHangup(() => finish('CANCEL')));
     offs.push(leg.onHangup(() => finish(leg.cause === 17 ? 'BUSY' : 'CHANUNAVAIL')));
     if (!done && timeoutMs !== undefined) timer = pbx.clock.after(timeoutMs, () => finish('NOANSWER'));
@@ -119,9 +153,9 @@ export function dropLeg(pbx: Pbx, leg: Leg, status: DialStatus, caller?: Channel
   else if (status === 'BUSY') pbx.hangup(leg.ch, 17, 486);
   // A phone caller cancelled: PJSIP reports 127 with the callee's 500 (pjsip/23), chan_sip a plain 16;
   // a Local caller going away is a plain 16 on both (25).
-  else if (status === 'CANCEL' && pbx.driver === 'pjsip' && caller?.device) pbx.hangup(leg.ch, 127, 500);
+  else if (status === 'CANCEL' && pbx.driverOfChannel(leg.ch) === 'pjsip' && caller?.device) pbx.hangup(leg.ch, 127, 500);
   // A ring timeout: chan_sip says 16, PJSIP 0 (chan_sip/22, pjsip/22).
-  else if (status === 'NOANSWER' && pbx.driver === 'pjsip') pbx.hangup(leg.ch, 0);
+  else if (status === 'NOANSWER' && pbx.driverOfChannel(leg.ch) === 'pjsip') pbx.hangup(leg.ch, 0);
   else pbx.hangup(leg.ch, 16);
 }
 
@@ -138,6 +172,9 @@ export async function dial(pbx: Pbx, caller: Channel, target: string, timeoutS: 
     return 'CHANUNAVAIL';
   }
   const callee = leg.ch;
+  // chan_sip places the call (DialBegin) after ast_request returned the channel: whatever else was
+  // under way gets in between (a transferer's leg ending, 33).
+  await pbx.tick();
   pbx.setConnected(callee, caller.callerNum, caller.callerName);
   const rec = pbx.cdrDial(caller, callee.name, 'Dial', data);
   dialEvent(pbx, 'DialBegin', caller, leg, [['DialString', leg.dialString]]);
@@ -147,6 +184,9 @@ export async function dial(pbx: Pbx, caller: Channel, target: string, timeoutS: 
     // A Local ;2 that dials a ringing phone makes its ;1 ring too (the queue sees the member ringing).
     if (caller.localPeer) pbx.setState(caller.localPeer, 5);
     dialEvent(pbx, 'DialState', caller, leg, [['DialStatus', 'RINGING']]);
+    // An attended transfer's consult leg (;1) was requested without a caller: Dest* only (35).
+    const one = caller.localPeer;
+    if (one?.consultLeg) dialEvent(pbx, 'DialState', undefined, { ch: one, dialString: '', start: () => Promise.resolve('ANSWER') }, [['DialStatus', 'RINGING']]);
   }
   const status = await raceLeg(pbx, caller, callee, outcome, timeoutS === undefined ? undefined : timeoutS * 1000);
   caller.vars.set('DIALSTATUS', status);
@@ -162,9 +202,15 @@ export async function dial(pbx: Pbx, caller: Channel, target: string, timeoutS: 
   }
   pbx.answer(caller);
   rec.answer ??= pbx.now();
-  await pbx.bridgeEnded(pbx.bridge(caller, callee));
+  const b = pbx.newBridge();
+  caller.onBridgeCreated?.();
+  for (const ch of [callee, caller]) pbx.enter(b, ch);
+  for (const ch of [callee, caller]) ch.onBridged?.(b);
+  await pbx.bridgeEnded(b);
   pbx.cdrDialEnd(caller, rec, 'ANSWERED', false);
-  endBridgedCall(pbx, caller, callee);
+  // A transfer may have put someone else in the callee's place (35).
+  const partner = b.channels.find((c) => c !== caller && !c.hungUp) ?? callee;
+  endBridgedCall(pbx, caller, partner);
   return status;
 }
 

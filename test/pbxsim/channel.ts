@@ -32,6 +32,8 @@ export class Channel {
   /** An outgoing leg that is still alerting: its device reads RINGING, not INUSE. */
   outbound = false;
   bridge: Bridge | undefined;
+  /** The bridge it was last in (a hangup that leaves first still ends the call there). */
+  lastBridge: Bridge | undefined;
   /** False for a Dial's or a queue's outgoing leg: its call is on the caller's CDR, not its own. */
   postsCdr = true;
   /** The other half of a Local channel pair. */
@@ -51,15 +53,33 @@ export class Channel {
   inQueue = false;
   /** Called when the dialplan signals busy without hanging up (Busy() in a Local ;2). */
   onBusy: (() => void) | undefined;
+  /** Set while a phone leg rings: a directed pickup calls it to answer the leg in the phone's place. */
+  pickedUp: (() => void) | undefined;
+  /** The next dialplan step's Newexten reports the application the channel was running before (33). */
+  staleNewexten = false;
+  /** The ;1 of an attended transfer's consult call: its Dial events carry Dest* only (35). */
+  consultLeg = false;
+  /** Called by Dial right after it creates the bridge (an attended transfer's ;2 answers its ;1 then). */
+  onBridgeCreated: (() => void) | undefined;
+  /**
+   * Called instead of the usual handling when a hangup is asked for (a transferer in an attended
+   * transfer completes it by hanging up); returns true when it took care of it.
+   */
+  onHangupRequest: ((event: 'SoftHangupRequest' | 'HangupRequest') => boolean) | undefined;
+  /** Set on a bridged leg by app_queue: an AMI BlindTransfer of it ends the member's call with Reason transfer. */
+  transferred = false;
+  /** Called once when the channel starts ringing (state 5). */
+  onRinging: (() => void) | undefined;
   /** Called when the channel enters a bridge (scenarios time the talk from here). */
   onBridged: ((b: Bridge) => void) | undefined;
   private readonly wakers = new Set<() => void>();
 
   constructor(
-    readonly name: string,
+    /** Mutable only by a masquerade (directed pickup), which swaps names, ids and devices. */
+    public name: string,
     /** `SIP/805`: the device this channel belongs to, for device and extension state. */
-    readonly device: string | undefined,
-    readonly uniqueid: string,
+    public device: string | undefined,
+    public uniqueid: string,
     public linkedid: string,
     public callerNum: string,
     public callerName: string,

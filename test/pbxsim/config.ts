@@ -62,6 +62,8 @@ export interface QueueConfig {
   retry: number;
   /** Members in the order QueueStatus lists them (Asterisk's container order, as recorded). */
   members: MemberConfig[];
+  /** queues.conf `joinempty`: false refuses a caller when no member could take the call (37). Default true. */
+  joinEmpty?: boolean;
 }
 
 export function defaultQueues(): QueueConfig[] {
@@ -86,9 +88,33 @@ export function defaultQueues(): QueueConfig[] {
         { location: '{tech}/806', name: 'Agent 806', stateInterface: '{tech}/806', penalty: 5 },
       ],
     },
+    // Added for recordings 33-40 (fixtures README): no members; joinempty = no and yes.
+    { name: '632', strategy: 'ringall', timeout: 15, retry: 5, members: [], joinEmpty: false },
+    { name: '633', strategy: 'ringall', timeout: 15, retry: 5, members: [], joinEmpty: true },
   ];
 }
+
+/** Queues 630 and 631 only: the configuration recordings 01-32 were made with. */
+export function queuesBefore33(): QueueConfig[] {
+  return defaultQueues().filter((q) => q.name === '630' || q.name === '631');
+}
+
+/** sip.conf `[trunk]` (context from-trunk, no hint), added for recordings 33-40. */
+export const TRUNK = 'trunk';
+export const FROM_TRUNK = 'from-trunk';
 
 /** The context hints live in; `from-internal` (the SPEC's name) is accepted as an alias of it. */
 export const INTERNAL = 'internal';
 export const VERSION = '20.20.1';
+
+/** `20.20.1` -> [20, 20, 1]; missing parts are 0. */
+export function versionParts(v: string): [number, number, number] {
+  const [a = 0, b = 0, c = 0] = v.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
+  return [a, b, c];
+}
+
+/** Whether version v is older than major.minor. */
+export function olderThan(v: string, major: number, minor: number): boolean {
+  const [a, b] = versionParts(v);
+  return a < major || (a === major && b < minor);
+}

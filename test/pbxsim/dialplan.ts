@@ -1,6 +1,7 @@
 import type { Channel } from './channel.ts';
 import { dial } from './calls.ts';
-import { INTERNAL } from './config.ts';
+import { FROM_TRUNK, INTERNAL } from './config.ts';
+import { pickupChan } from './pickup.ts';
 import type { Pbx } from './pbx.ts';
 import { queueApp } from './queue-app.ts';
 import type { Pairs } from './wire.ts';
@@ -22,12 +23,19 @@ function isInternal(context: string): boolean {
   return context === INTERNAL || context === 'from-internal';
 }
 
+/** `_0.` or seven digits and more: an outside number, dialed over the trunk. */
+export function isOutsideNumber(exten: string): boolean {
+  return /^0\d+$/.test(exten) || /^\d{7,}$/.test(exten);
+}
+
 /** Whether extensions.conf (as the fixtures README shows it) has context,exten. */
 export function extensionExists(context: string, exten: string): boolean {
-  if (isInternal(context)) return /^80\d$/.test(exten) || ['630', '631', '700', '999'].includes(exten);
+  if (isInternal(context)) return /^80\d$/.test(exten) || /^63[0-3]$/.test(exten) || ['700', '999'].includes(exten) || /^\*8\d{3}$/.test(exten) || isOutsideNumber(exten);
   switch (context) {
+    case FROM_TRUNK:
+      return exten === '4001';
     case 'queues':
-      return /^63[01]$/.test(exten);
+      return /^63[0-3]$/.test(exten);
     case 'agents':
       return /^80\d$/.test(exten);
     case 'ivr':
@@ -82,6 +90,11 @@ export async function runApplication(pbx: Pbx, ch: Channel, app: string, data: s
 function step(pbx: Pbx, ch: Channel, priority: number, app: string, data: string): void {
   gate(ch);
   ch.priority = priority;
+  // After a transfer moved it, a channel's first Newexten still names the application it left (33).
+  if (ch.staleNewexten) {
+    ch.staleNewexten = false;
+    pbx.newexten(ch, ch.app, ch.appData);
+  } else pbx.newexten(ch, app, data);
   pbx.setApp(ch, app, data);
 }
 
@@ -121,15 +134,32 @@ function blocked(pbx: Pbx, ch: Channel, at: number): boolean {
 }
 
 async function runExten(pbx: Pbx, ch: Channel, context: string, exten: string): Promise<void> {
+  if (context === FROM_TRUNK && exten === '4001') return goto(pbx, ch, 'queues', '630');
   if (isInternal(context)) {
-    if (exten === '630' || exten === '631') return goto(pbx, ch, 'queues', exten);
+    if (/^63[0-3]$/.test(exten)) return goto(pbx, ch, 'queues', exten);
+    const pick = /^\*8(\d{3})$/.exec(exten);
+    if (pick) {
+      const target = `${pbx.techOf(pick[1] as string)}/${pick[1] as string}`;
+      step(pbx, ch, 1, 'PickupChan', target);
+      pickupChan(pbx, ch, target);
+      gate(ch);
+      return;
+    }
+    if (isOutsideNumber(exten)) {
+      const trunk = pbx.trunks[0] ?? 'trunk';
+      const target = `${pbx.techOf(trunk)}/${trunk}/${exten}`;
+      step(pbx, ch, 1, 'Dial', `${target},60`);
+      await dial(pbx, ch, target, 60);
+      gate(ch);
+      return hangupApp(pbx, ch, 2);
+    }
     if (exten === '700') return goto(pbx, ch, 'ivr', 's');
     if (exten === '999') return goto(pbx, ch, 'test', 'answer');
     if (/^80\d$/.test(exten)) {
       step(pbx, ch, 1, 'NoOp', `Internal call from ${ch.callerNum} to ${exten}`);
       if (blocked(pbx, ch, 2)) return;
-      step(pbx, ch, 4, 'Dial', `${pbx.tech}/${exten},15`);
-      await dial(pbx, ch, `${pbx.tech}/${exten}`, 15);
+      step(pbx, ch, 4, 'Dial', `${pbx.deviceOf(exten)},15`);
+      await dial(pbx, ch, pbx.deviceOf(exten), 15);
       gate(ch);
       step(pbx, ch, 5, 'NoOp', `DIALSTATUS=${ch.vars.get('DIALSTATUS') ?? ''}`);
       return hangupApp(pbx, ch, 6);
@@ -137,7 +167,7 @@ async function runExten(pbx: Pbx, ch: Channel, context: string, exten: string): 
   }
   switch (context) {
     case 'queues':
-      if (!/^63[01]$/.test(exten)) break;
+      if (!/^63[0-3]$/.test(exten)) break;
       step(pbx, ch, 1, 'NoOp', `Queue call to ${exten} from ${ch.callerNum}`);
       if (blocked(pbx, ch, 2)) return;
       step(pbx, ch, 4, 'Answer', '');
@@ -149,8 +179,8 @@ async function runExten(pbx: Pbx, ch: Channel, context: string, exten: string): 
       return hangupApp(pbx, ch, 7);
     case 'agents':
       if (!/^80\d$/.test(exten)) break;
-      step(pbx, ch, 1, 'Dial', `${pbx.tech}/${exten},20`);
-      await dial(pbx, ch, `${pbx.tech}/${exten}`, 20);
+      step(pbx, ch, 1, 'Dial', `${pbx.deviceOf(exten)},20`);
+      await dial(pbx, ch, pbx.deviceOf(exten), 20);
       gate(ch);
       return hangupApp(pbx, ch, 2);
     case 'ivr':

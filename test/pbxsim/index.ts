@@ -9,13 +9,26 @@ import { originateActions } from './actions/originate.ts';
 import { pjsipActions, sipActions } from './actions/peers.ts';
 import { queueActions } from './actions/queues.ts';
 import { simActions } from './actions/sim.ts';
+import { transferActions } from './actions/transfer.ts';
 import { scaledClock, type SimClock } from './clock.ts';
 import type { Driver, PhoneBehaviour, PhoneConfig, QueueConfig } from './config.ts';
 import { Pbx } from './pbx.ts';
-import { hold, inboundCall, register, type InboundCallOptions, type ScenarioHandle } from './scenarios.ts';
+import {
+  hold,
+  inboundCall,
+  phoneHangup,
+  pickup,
+  register,
+  transfer,
+  trunkCall,
+  type InboundCallOptions,
+  type PickupOptions,
+  type ScenarioHandle,
+  type TrunkCallOptions,
+} from './scenarios.ts';
 import { AmiServer } from './server.ts';
 
-export type { Driver, PhoneBehaviour, InboundCallOptions, ScenarioHandle };
+export type { Driver, PhoneBehaviour, InboundCallOptions, ScenarioHandle, TrunkCallOptions, PickupOptions };
 
 export interface PbxSimOptions {
   port?: number;
@@ -23,6 +36,15 @@ export interface PbxSimOptions {
   user?: string;
   secret?: string;
   driver?: Driver;
+  /**
+   * Both drivers at once: each extension listed uses its own (`{ '805': 'pjsip' }`), the others
+   * `driver`. See MIXED_DRIVERS for the CLI's `--driver mixed`.
+   */
+  drivers?: Record<string, Driver>;
+  /** What CoreSettings and `core show version` report (default 20.20.1); below 13.8 newer headers go. */
+  asteriskVersion?: string;
+  /** SIP peers that are trunks (default `['trunk']`; `[]` for the configuration of recordings 01-32). */
+  trunks?: string[];
   /** 1 = real time; 0.02 = 50x faster. Durations in events stay in simulated time. */
   timeScale?: number;
   /** manager.conf timestampevents=yes. */
@@ -41,6 +63,9 @@ export interface QueueCallOptions extends Omit<InboundCallOptions, 'to'> {
 
 export interface IvrCallOptions extends Omit<InboundCallOptions, 'to'> {}
 
+/** `--driver mixed`: 800-804 on chan_sip, 805-809 on PJSIP. */
+export const MIXED_DRIVERS: Record<string, Driver> = { '800': 'sip', '801': 'sip', '802': 'sip', '803': 'sip', '804': 'sip', '805': 'pjsip', '806': 'pjsip', '807': 'pjsip', '808': 'pjsip', '809': 'pjsip' };
+
 export interface PbxSim {
   readonly host: string;
   readonly port: number;
@@ -53,6 +78,16 @@ export interface PbxSim {
   inboundCall(o: InboundCallOptions): ScenarioHandle;
   queueCall(o: QueueCallOptions): ScenarioHandle;
   ivrCall(o: IvrCallOptions): ScenarioHandle;
+  /** An outside caller on the trunk dials a DID (context from-trunk), as recording 39. */
+  trunkCall(o: TrunkCallOptions): ScenarioHandle;
+  /** Directed pickup: `by` dials `*8<target>` while `target` rings. */
+  pickup(o: PickupOptions): ScenarioHandle;
+  /** AMI BlindTransfer of a phone's channel (or a channel by name) to exten@context (default internal). */
+  blindTransfer(target: string, exten: string, context?: string): void;
+  /** AMI Atxfer of a phone's channel; hang the transferer up (AMI Hangup or hangupPhone) to complete it. */
+  atxfer(target: string, exten: string, context?: string): void;
+  /** The phone (or named channel) hangs up by itself: a BYE, HangupRequest. */
+  hangupPhone(target: string): void;
   hold(target: string, on: boolean): void;
   register(ext: string, on: boolean): void;
   reset(): void;
@@ -81,6 +116,9 @@ export async function startPbxSim(options: PbxSimOptions = {}): Promise<PbxSim> 
   const clock = options.clock ?? scaledClock(options.timeScale ?? 1);
   const pbx = new Pbx({
     driver,
+    drivers: options.drivers,
+    trunks: options.trunks,
+    asteriskVersion: options.asteriskVersion,
     clock,
     phones: options.phones,
     queues: options.queues,
@@ -93,7 +131,18 @@ export async function startPbxSim(options: PbxSimOptions = {}): Promise<PbxSim> 
     user: options.user ?? 'coocenter',
     secret: options.secret ?? 'coocenter',
     timestampEvents: options.timestampEvents ?? false,
-    actions: { ...coreActions, ...(driver === 'sip' ? sipActions : pjsipActions), ...hintActions, ...queueActions, ...databaseActions, ...originateActions, ...channelActions, ...simActions },
+    actions: {
+      ...coreActions,
+      ...(pbx.hasDriver('sip') ? sipActions : {}),
+      ...(pbx.hasDriver('pjsip') ? pjsipActions : {}),
+      ...hintActions,
+      ...queueActions,
+      ...databaseActions,
+      ...originateActions,
+      ...channelActions,
+      ...transferActions,
+      ...simActions,
+    },
     onAction(msg) {
       actions.push(msg);
       for (const w of actionWaiters) {
@@ -114,6 +163,11 @@ export async function startPbxSim(options: PbxSimOptions = {}): Promise<PbxSim> 
     inboundCall: (o) => inboundCall(pbx, o),
     queueCall: ({ queue, ...o }) => inboundCall(pbx, { ...o, to: queue }),
     ivrCall: (o) => inboundCall(pbx, { ...o, to: '700' }),
+    trunkCall: (o) => trunkCall(pbx, o),
+    pickup: (o) => pickup(pbx, o),
+    blindTransfer: (target, exten, context) => void transfer(pbx, 'blind', target, exten, context),
+    atxfer: (target, exten, context) => void transfer(pbx, 'attended', target, exten, context),
+    hangupPhone: (target) => void phoneHangup(pbx, target),
     hold: (target, on) => void hold(pbx, target, on),
     register: (ext, on) => register(pbx, ext, on),
     reset: () => pbx.reset(),

@@ -4,6 +4,8 @@ import {
   defaultPhones,
   defaultQueues,
   INTERNAL,
+  TRUNK,
+  VERSION,
   type Driver,
   type PhoneBehaviour,
   type PhoneConfig,
@@ -87,8 +89,21 @@ const CAUSE_TEXT: Record<number, string> = {
   127: 'Interworking, unspecified',
 };
 
+/** Orders Uniqueids/Linkedids (`1796095456.37`) by creation: seconds, then sequence. */
+export function compareIds(a: string, b: string): number {
+  const [as = 0, aq = 0] = a.split('.').map(Number);
+  const [bs = 0, bq = 0] = b.split('.').map(Number);
+  return as - bs || aq - bq;
+}
+
 export interface PbxOptions {
+  /** The box's channel driver; `drivers` overrides it per extension (both loaded at once). */
   driver: Driver;
+  drivers?: Record<string, Driver>;
+  /** SIP peers that are trunks (no hint, context from-trunk). Default `['trunk']`. */
+  trunks?: string[];
+  /** What CoreSettings and `core show version` report; below 13.8 newer headers are not written. */
+  asteriskVersion?: string;
   clock: SimClock;
   phones?: PhoneConfig[];
   queues?: QueueConfig[];
@@ -102,7 +117,11 @@ export interface PbxOptions {
  */
 export class Pbx {
   readonly driver: Driver;
+  /** The default technology (`SIP` or `PJSIP`); an extension's own is `techOf(ext)`. */
   readonly tech: 'SIP' | 'PJSIP';
+  readonly drivers: Readonly<Record<string, Driver>>;
+  readonly trunks: readonly string[];
+  readonly version: string;
   readonly clock: SimClock;
   readonly startedAt: number;
   readonly phones = new Map<string, PhoneConfig>();
@@ -124,6 +143,9 @@ export class Pbx {
   constructor(private readonly options: PbxOptions) {
     this.driver = options.driver;
     this.tech = options.driver === 'sip' ? 'SIP' : 'PJSIP';
+    this.drivers = { ...options.drivers };
+    this.trunks = options.trunks ?? [TRUNK];
+    this.version = options.asteriskVersion ?? VERSION;
     this.clock = options.clock;
     this.startedAt = this.clock.now();
     this.reset();
@@ -144,8 +166,8 @@ export class Pbx {
         (m): Member => ({
           queue: q.name,
           name: m.name,
-          location: m.location.replace('{tech}', this.tech),
-          stateInterface: m.stateInterface.replace('{tech}', this.tech),
+          location: this.withTech(m.location),
+          stateInterface: this.withTech(m.stateInterface),
           membership: 'static',
           penalty: m.penalty,
           callsTaken: 0,
@@ -165,7 +187,45 @@ export class Pbx {
     this.deviceStates.clear();
     this.queueAvail.clear();
     for (const q of this.queues.values()) this.queueAvail.set(q.cfg.name, this.availState(q));
-    for (const p of this.phones.values()) this.deviceStates.set(`${this.tech}/${p.ext}`, this.deviceState(`${this.tech}/${p.ext}`).name);
+    for (const p of this.phones.values()) this.deviceStates.set(this.deviceOf(p.ext), this.deviceState(this.deviceOf(p.ext)).name);
+  }
+
+  // ---- channel drivers ----
+
+  /** The driver an extension (or trunk) uses: its own in a mixed box, else the box's. */
+  driverOf(ext: string): Driver {
+    return this.drivers[ext] ?? this.driver;
+  }
+
+  techOf(ext: string): 'SIP' | 'PJSIP' {
+    return this.driverOf(ext) === 'sip' ? 'SIP' : 'PJSIP';
+  }
+
+  /** `SIP/800` or `PJSIP/805`: the device (and hint, and dial string) of an extension. */
+  deviceOf(ext: string): string {
+    return `${this.techOf(ext)}/${ext}`;
+  }
+
+  /** The driver a channel belongs to (Local channels: the box's). */
+  driverOfChannel(ch: Channel): Driver {
+    if (ch.name.startsWith('PJSIP/')) return 'pjsip';
+    if (ch.name.startsWith('SIP/')) return 'sip';
+    return this.driver;
+  }
+
+  /** Whether any phone or trunk uses this driver (its actions are then loaded). */
+  hasDriver(d: Driver): boolean {
+    return this.driver === d || Object.values(this.drivers).includes(d);
+  }
+
+  /** Phones of one driver, in configuration order. */
+  phonesOf(d: Driver): PhoneConfig[] {
+    return [...this.phones.values()].filter((p) => this.driverOf(p.ext) === d);
+  }
+
+  /** `{tech}/801` -> `SIP/801` or `PJSIP/801`, by that extension's driver. */
+  private withTech(iface: string): string {
+    return iface.replace(/\{tech\}\/([^@/]+)/, (_, ext: string) => this.deviceOf(ext));
   }
 
   onEvent(fn: (e: SimEvent) => void): () => void {
@@ -180,6 +240,11 @@ export class Pbx {
 
   now(): number {
     return this.clock.now();
+  }
+
+  /** Resolves after everything already scheduled for now has run (timers are FIFO). */
+  tick(): Promise<void> {
+    return new Promise((resolve) => this.clock.after(0, resolve));
   }
 
   /** Resolves after simMs, or early with false when ch hangs up first. */
@@ -202,7 +267,7 @@ export class Pbx {
   phoneOf(device: string | undefined): PhoneConfig | undefined {
     if (!device) return undefined;
     const [tech, ext] = device.split('/');
-    return tech === this.tech && ext ? this.phones.get(ext) : undefined;
+    return ext && tech === this.techOf(ext) ? this.phones.get(ext) : undefined;
   }
 
   setPhone(ext: string, change: Partial<PhoneBehaviour>): void {
@@ -271,11 +336,11 @@ export class Pbx {
 
   extensionStatus(ext: string): Pairs {
     const phone = this.phones.get(ext);
-    const code = phone ? this.deviceState(`${this.tech}/${ext}`).ext : -1;
+    const code = phone ? this.deviceState(this.deviceOf(ext)).ext : -1;
     return [
       ['Exten', ext],
       ['Context', INTERNAL],
-      ['Hint', phone ? `${this.tech}/${ext}` : ''],
+      ['Hint', phone ? this.deviceOf(ext) : ''],
       ['Status', String(code)],
       ['StatusText', EXT_TEXT[code] ?? 'Unknown'],
     ];
@@ -298,9 +363,10 @@ export class Pbx {
   newPhoneChannel(ext: string, context: string, exten: string, opts: { linkedid?: string; outbound?: boolean } = {}): Channel {
     const phone = this.phones.get(ext);
     const uid = this.nextUniqueid();
+    const tech = this.techOf(ext);
     const ch = new Channel(
-      `${this.tech}/${ext}-${this.nextSuffix(this.tech)}`,
-      `${this.tech}/${ext}`,
+      `${tech}/${ext}-${this.nextSuffix(tech)}`,
+      `${tech}/${ext}`,
       uid,
       opts.linkedid ?? uid,
       ext,
@@ -315,9 +381,12 @@ export class Pbx {
   }
 
   /** Creates an outside caller's channel (a trunk), e.g. `SIP/trunk-00000003`. */
-  newTrunkChannel(callerNum: string, callerName: string, context: string, exten: string): Channel {
+  newTrunkChannel(callerNum: string, callerName: string, context: string, exten: string, opts: { linkedid?: string; outbound?: boolean } = {}): Channel {
     const uid = this.nextUniqueid();
-    const ch = new Channel(`${this.tech}/trunk-${this.nextSuffix(this.tech)}`, undefined, uid, uid, callerNum, callerName, context, exten, this.now());
+    const trunk = this.trunks[0] ?? TRUNK;
+    const tech = this.techOf(trunk);
+    const ch = new Channel(`${tech}/${trunk}-${this.nextSuffix(tech)}`, `${tech}/${trunk}`, uid, opts.linkedid ?? uid, callerNum, callerName, context, exten, this.now());
+    ch.outbound = opts.outbound ?? false;
     this.addChannel(ch);
     return ch;
   }
@@ -352,6 +421,11 @@ export class Pbx {
     ch.state = state;
     this.emit('Newstate', 'call,all', ch.snapshot());
     this.refreshDevice(ch.device);
+    if (state === 5 && ch.onRinging) {
+      const f = ch.onRinging;
+      ch.onRinging = undefined;
+      f();
+    }
   }
 
   setCallerId(ch: Channel, num: string, name: string): void {
@@ -496,13 +570,17 @@ export class Pbx {
     // chan_sip reports a BYE'd channel's Hangup before the rest of its bridge breaks up (chan_sip/20);
     // PJSIP breaks the bridge up first.
     const bridge = ch.bridge;
-    if (bridge && this.driver === 'sip') this.leave(bridge, ch);
+    if (bridge && this.driverOfChannel(ch) === 'sip') {
+      this.leave(bridge, ch);
+      // The last one out of a bridge (the other party was transferred away) takes it down (33).
+      if (bridge.channels.length === 0) this.destroy(bridge);
+    }
     else if (bridge) this.dissolve(bridge, ch);
     this.stopRecording(ch);
     ch.markHungUp();
     this.postCdrs(ch);
     const body: Pairs = [...ch.snapshot(), ['Cause', String(cause)], ['Cause-txt', CAUSE_TEXT[cause] ?? 'Unknown']];
-    if (this.driver === 'pjsip' && ch.techCause !== undefined && ch.device) body.push(['TechCause', String(ch.techCause)]);
+    if (this.driverOfChannel(ch) === 'pjsip' && ch.techCause !== undefined && ch.device) body.push(['TechCause', String(ch.techCause)]);
     this.emit('Hangup', 'call,all', body);
     if (bridge && bridge.channels.length > 0) this.dissolve(bridge);
     this.channels.delete(ch.name);
@@ -530,9 +608,10 @@ export class Pbx {
    */
   softHangup(ch: Channel, cause = 16, event: 'SoftHangupRequest' | 'HangupRequest' = 'SoftHangupRequest'): void {
     if (ch.gone) return;
+    if (ch.onHangupRequest?.(event)) return;
     // A phone's request carries its SIP code first, and no Cause when it gave none (chan_sip/23, 25).
     const extra: Pairs = [];
-    if (event === 'HangupRequest' && ch.techCause !== undefined && this.driver === 'pjsip') extra.push(['TechCause', String(ch.techCause)]);
+    if (event === 'HangupRequest' && ch.techCause !== undefined && this.driverOfChannel(ch) === 'pjsip') extra.push(['TechCause', String(ch.techCause)]);
     if (event === 'SoftHangupRequest' || cause !== 0) extra.push(['Cause', String(cause)]);
     this.emit(event, 'call,all', [...ch.snapshot(), ...extra]);
     if (!ch.running) return this.hangup(ch, cause);
@@ -545,9 +624,26 @@ export class Pbx {
 
   /** Resolves once every channel of a call (same Linkedid) has hung up. */
   whenCallEnds(linkedid: string): Promise<void> {
-    const match = (c: Channel) => c.linkedid === linkedid;
+    return this.whenGone((c) => c.linkedid === linkedid);
+  }
+
+  /** Resolves once no live channel matches. */
+  whenGone(match: (c: Channel) => boolean): Promise<void> {
     if (![...this.channels.values()].some(match)) return Promise.resolve();
     return new Promise((resolve) => this.goneWaiters.add({ match, resolve }));
+  }
+
+  // ---- dialplan noise the call flows need ----
+
+  /** `Newexten` as pbx.c writes it when a channel runs an application. */
+  newexten(ch: Channel, app: string, data: string): void {
+    this.emit('Newexten', 'dialplan,all', [...ch.snapshot(), ['Extension', ch.exten], ['Application', app], ['AppData', data]]);
+  }
+
+  /** Sets a channel variable and writes its `VarSet`. */
+  varSet(ch: Channel, name: string, value: string): void {
+    ch.vars.set(name, value);
+    this.emit('VarSet', 'dialplan,all', [...ch.snapshot(), ['Variable', name], ['Value', value]]);
   }
 
   // ---- recordings ----
@@ -587,48 +683,95 @@ export class Pbx {
 
   /** Bridges two Up channels (callee enters first, as Dial does). */
   bridge(caller: Channel, callee: Channel): Bridge {
-    const b: Bridge = { id: crypto.randomUUID(), channels: [] };
-    this.emit('BridgeCreate', 'call,all', this.bridgeFields(b));
-    for (const ch of [callee, caller]) {
-      b.channels.push(ch);
-      ch.bridge = b;
-      this.emit('BridgeEnter', 'call,all', [...this.bridgeFields(b), ...ch.snapshot()]);
-    }
+    const b = this.newBridge();
+    for (const ch of [callee, caller]) this.enter(b, ch);
     for (const ch of [callee, caller]) ch.onBridged?.(b);
     return b;
   }
 
+  newBridge(): Bridge {
+    const b: Bridge = { id: crypto.randomUUID(), channels: [] };
+    this.emit('BridgeCreate', 'call,all', this.bridgeFields(b));
+    return b;
+  }
+
+  bridgeFieldsOf(b: Bridge, prefix = ''): Pairs {
+    return this.bridgeFields(b).map(([k, v]): [string, string] => [prefix + k, v]);
+  }
+
+  /**
+   * A channel enters a bridge. Once in, every channel of the bridge carries the oldest Linkedid among
+   * them (a picked-up or transferred leg enters with its own and changes after its BridgeEnter).
+   */
+  enter(b: Bridge, ch: Channel): void {
+    b.channels.push(ch);
+    ch.bridge = b;
+    ch.lastBridge = b;
+    this.emit('BridgeEnter', 'call,all', [...this.bridgeFields(b), ...ch.snapshot()]);
+    const oldest = b.channels.map((c) => c.linkedid).sort(compareIds)[0];
+    if (oldest) for (const c of b.channels) c.linkedid = oldest;
+    for (const w of this.bridgeWaiters.get(b) ?? []) w.watch(ch);
+  }
+
   /** One channel leaves a bridge. */
-  private leave(b: Bridge, ch: Channel): void {
+  leave(b: Bridge, ch: Channel): void {
     b.channels.splice(b.channels.indexOf(ch), 1);
     ch.bridge = undefined;
     this.emit('BridgeLeave', 'call,all', [...this.bridgeFields(b), ...ch.snapshot()]);
+  }
+
+  /** A bridge with nobody left in it goes away. */
+  destroy(b: Bridge): void {
+    this.emit('BridgeDestroy', 'call,all', this.bridgeFields(b));
+    this.wakeBridge(b);
   }
 
   /** Every channel leaves (`first`, the one ending it, before the others) and the bridge is destroyed. */
   dissolve(b: Bridge, first?: Channel): void {
     const members = first ? [first, ...b.channels.filter((c) => c !== first)] : [...b.channels];
     for (const ch of members) this.leave(b, ch);
-    this.emit('BridgeDestroy', 'call,all', this.bridgeFields(b));
-    for (const w of this.bridgeWaiters.get(b) ?? []) w();
-    this.bridgeWaiters.delete(b);
+    this.destroy(b);
   }
 
-  private readonly bridgeWaiters = new Map<Bridge, (() => void)[]>();
+  private readonly bridgeWaiters = new Map<Bridge, { watch(ch: Channel): void; done(): void }[]>();
 
-  /** Resolves when the bridge dissolves (Redirect) or one of its parties is on its way out. */
+  private wakeBridge(b: Bridge): void {
+    const list = this.bridgeWaiters.get(b) ?? [];
+    this.bridgeWaiters.delete(b);
+    for (const w of list) w.done();
+  }
+
+  /**
+   * Resolves when the bridge dissolves (Redirect) or one of its parties is on its way out. A party a
+   * transfer moved to another bridge no longer counts; one moved in does.
+   */
   bridgeEnded(b: Bridge): Promise<void> {
     if (!b.channels.length || b.channels.some((c) => c.gone)) return Promise.resolve();
     return new Promise((resolve) => {
       const offs: (() => void)[] = [];
-      const done = () => {
-        for (const off of offs) off();
-        resolve();
+      let finished = false;
+      const w = {
+        done: () => {
+          if (finished) return;
+          finished = true;
+          for (const off of offs) off();
+          const list = this.bridgeWaiters.get(b);
+          if (list) list.splice(list.indexOf(w), 1);
+          resolve();
+        },
+        watch: (ch: Channel) => {
+          offs.push(
+            ch.onHangup(() => {
+              // Still (or last) in this bridge: the call in it is over. Moved elsewhere: not ours.
+              if (ch.bridge === b || (ch.bridge === undefined && ch.lastBridge === b)) w.done();
+            }),
+          );
+        },
       };
       const list = this.bridgeWaiters.get(b) ?? [];
-      list.push(done);
+      list.push(w);
       this.bridgeWaiters.set(b, list);
-      for (const ch of b.channels) offs.push(ch.onHangup(done));
+      for (const ch of b.channels) w.watch(ch);
     });
   }
 

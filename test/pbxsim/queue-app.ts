@@ -23,7 +23,9 @@ function pick(pbx: Pbx, q: QueueState): Member[] {
   const all = available(pbx, q);
   const lowest = Math.min(...all.map((m) => m.penalty));
   const free = all.filter((m) => m.penalty === lowest);
-  if (free.length === 0 || q.cfg.strategy === 'ringall') return free;
+  // app_queue puts each call attempt at the head of its list, so ringall rings the members in the
+  // reverse of their container order: 800 before 801 in 630 (33, 39, 40).
+  if (free.length === 0 || q.cfg.strategy === 'ringall') return free.reverse();
   if (q.cfg.strategy === 'linear') return free.slice(0, 1);
   for (let i = 0; i < q.members.length; i++) {
     const m = q.members[(q.rrNext + i) % q.members.length] as Member;
@@ -58,7 +60,13 @@ const secs = (ms: number) => String(Math.round(ms / 1000));
 export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS: number): Promise<void> {
   const q = pbx.queues.get(name);
   if (!q) {
-    caller.vars.set('QUEUESTATUS', 'UNKNOWN');
+    pbx.varSet(caller, 'QUEUESTATUS', 'UNKNOWN');
+    return;
+  }
+  // joinempty = no (penalty,invalid,paused): with no member that is logged in and unpaused, the caller
+  // is refused before joining, with no queue event at all (37).
+  if (q.cfg.joinEmpty === false && !q.members.some((m) => !m.paused && m.status !== 5)) {
+    pbx.varSet(caller, 'QUEUESTATUS', 'JOINEMPTY');
     return;
   }
   const joinedAt = pbx.now();
@@ -99,7 +107,10 @@ export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS
     const ringMs = Math.min(q.cfg.timeout * 1000, Math.max(0, deadline - pbx.now()));
     for (const a of attempts) {
       a.outcome = raceLeg(pbx, caller, a.leg.ch, a.leg.start(), ringMs);
-      if (a.leg.ch.state === 5) dialEvent(pbx, 'DialState', caller, a.leg, [['DialStatus', 'RINGING']]);
+      const ringing = () => dialEvent(pbx, 'DialState', caller, a.leg, [['DialStatus', 'RINGING']]);
+      // A Local member rings once its ;2 has placed its own call.
+      if (a.leg.ch.state === 5) ringing();
+      else a.leg.ch.onRinging = ringing;
     }
     const winner = await firstAnswer(attempts);
     if (winner) return connect(pbx, q, caller, winner, attempts, joinedAt, leave);
@@ -142,7 +153,7 @@ export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS
     ['Position', String(pos)],
     ['Count', String(q.callers.length)],
   ]);
-  caller.vars.set('QUEUESTATUS', 'TIMEOUT');
+  pbx.varSet(caller, 'QUEUESTATUS', 'TIMEOUT');
 }
 
 /** The first attempt that answers, or undefined once every attempt has ended otherwise. */
@@ -197,9 +208,10 @@ async function connect(
   const bridge = pbx.bridge(caller, agent);
   let reason = 'caller';
   agent.onHangup(() => {
-    if (!caller.gone) reason = 'agent';
+    if (!caller.gone && reason === 'caller') reason = 'agent';
   });
   await pbx.bridgeEnded(bridge);
+  if (agent.transferred || caller.transferred) reason = 'transfer';
   const talkMs = pbx.now() - connectedAt;
   agentEvent(pbx, 'AgentComplete', caller, winner, [
     ['HoldTime', secs(holdMs)],
@@ -220,5 +232,6 @@ async function connect(
   caller.cdrs.splice(caller.cdrs.indexOf(winner.rec), 1);
   caller.cdrs.unshift(winner.rec);
   endBridgedCall(pbx, caller, agent);
-  caller.vars.set('QUEUESTATUS', 'COMPLETED');
+  // A caller transferred away is in other dialplan by now; app_queue sets nothing on it.
+  if (reason !== 'transfer') caller.vars.set('QUEUESTATUS', 'COMPLETED');
 }

@@ -3,6 +3,7 @@ import type { AmiMessage } from '../../agent/ami/message.ts';
 import { AmiParser } from '../../agent/ami/parser.ts';
 import { loadTranscript, type Driver } from '../support/transcript.ts';
 import { AmiTestClient } from './ami-test-client.ts';
+import { queuesBefore33 } from './config.ts';
 import { startPbxSim, type PbxSim } from './index.ts';
 
 /**
@@ -109,7 +110,8 @@ for (const driver of ['chan_sip', 'pjsip'] as const) {
   describe(`replay of the ${driver} recordings`, () => {
     let sim: PbxSim;
     beforeAll(async () => {
-      sim = await startPbxSim({ driver: driver === 'chan_sip' ? 'sip' : 'pjsip', user: 'coo', secret: 'coopass', timeScale: 0.02 });
+      // Recordings 01-32 were made before queues 632/633 and the trunk peer were configured (fixtures README).
+      sim = await startPbxSim({ driver: driver === 'chan_sip' ? 'sip' : 'pjsip', user: 'coo', secret: 'coopass', timeScale: 0.02, queues: queuesBefore33(), trunks: [] });
     });
     afterAll(() => sim.close());
 

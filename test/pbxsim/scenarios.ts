@@ -1,8 +1,10 @@
 import type { Channel } from './channel.ts';
-import { INTERNAL } from './config.ts';
+import { FROM_TRUNK, INTERNAL } from './config.ts';
 import { SimError } from './errors.ts';
 import { IVR_STEPS_VAR, runDialplan } from './dialplan.ts';
 import type { Pbx } from './pbx.ts';
+import { pickupTarget } from './pickup.ts';
+import { atxfer, blindTransfer } from './transfer.ts';
 
 export interface InboundCallOptions {
   /** A phone (`806`) or an outside number (`13800138000`, arrives on `SIP/trunk-...`). */
@@ -28,6 +30,11 @@ export interface ScenarioHandle {
   done: Promise<void>;
 }
 
+export interface TrunkCallOptions extends Omit<InboundCallOptions, 'to' | 'ivrSteps'> {
+  /** The number dialed (DID), run in context from-trunk: 4001 goes to queue 630. */
+  did: string;
+}
+
 /** A call no AMI action starts: a phone or an outside caller dials into the dialplan. */
 export function inboundCall(pbx: Pbx, o: InboundCallOptions): ScenarioHandle {
   const phone = pbx.phones.get(o.from);
@@ -35,14 +42,82 @@ export function inboundCall(pbx: Pbx, o: InboundCallOptions): ScenarioHandle {
   const ch = phone ? pbx.newPhoneChannel(o.from, INTERNAL, o.to) : pbx.newTrunkChannel(o.from, o.fromName ?? o.from, INTERNAL, o.to);
   if (o.ivrSteps) ch.vars.set(IVR_STEPS_VAR, JSON.stringify(o.ivrSteps));
   pbx.setState(ch, 4);
+  return play(pbx, ch, o, INTERNAL, o.to);
+}
+
+/**
+ * A call from the `trunk` peer (a carrier or PSTN gateway) to a DID, as recording 39: context
+ * from-trunk, the caller's number as CallerIDNum, no name unless given, and no UserEvent.
+ */
+export function trunkCall(pbx: Pbx, o: TrunkCallOptions): ScenarioHandle {
+  const ch = pbx.newTrunkChannel(o.from, o.fromName ?? '<unknown>', FROM_TRUNK, o.did);
+  return play(pbx, ch, o, FROM_TRUNK, o.did);
+}
+
+export interface PickupOptions {
+  /** The phone that dials `*8<target>`. */
+  by: string;
+  /** The extension whose ringing leg it takes. */
+  target: string;
+  /** Once bridged, the call lasts this many simulated ms, then `hangupBy` hangs up (default: the picker). */
+  talkMs?: number;
+  hangupBy?: 'picker' | 'caller';
+}
+
+/** Directed pickup (pickup.ts): `by` dials `*8<target>` while `target` rings; throws when nothing rings there. */
+export function pickup(pbx: Pbx, o: PickupOptions): ScenarioHandle {
+  const leg = pickupTarget(pbx, pbx.deviceOf(o.target));
+  if (!leg) throw new SimError('SIM_NO_CHANNEL', `nothing rings on ${pbx.deviceOf(o.target)}`);
+  if (o.talkMs !== undefined) {
+    const talkMs = o.talkMs;
+    // The leg is moved to the picker's identity and answered; time the talk from its bridge.
+    leg.onBridged = (b) => {
+      void pbx.sleep(leg, talkMs).then((alive) => {
+        if (!alive || leg.bridge !== b) return;
+        const other = b.channels.find((c) => c !== leg);
+        const who = o.hangupBy === 'caller' && other ? other : leg;
+        pbx.softHangup(who, who.inQueue ? 0 : 16, 'HangupRequest');
+      });
+    };
+  }
+  const linkedid = leg.linkedid;
+  const h = inboundCall(pbx, { from: o.by, to: `*8${o.target}` });
+  return { ...h, done: pbx.whenGone((c) => c.uniqueid === h.uniqueid || c.linkedid === linkedid || c.linkedid === h.linkedid) };
+}
+
+/** The live channel of a phone (its newest), or a channel by name. */
+export function channelOf(pbx: Pbx, target: string): Channel {
+  const ch = pbx.channels.get(target) ?? [...pbx.channels.values()].reverse().find((c) => c.device === pbx.deviceOf(target) && !c.gone);
+  if (!ch) throw new SimError('SIM_NO_CHANNEL', `no live channel for ${target}`);
+  return ch;
+}
+
+/** The phone hangs up (a BYE, or a CANCEL while it rings out): HangupRequest, as phones do. */
+export function phoneHangup(pbx: Pbx, target: string): Channel {
+  const ch = channelOf(pbx, target);
+  pbx.softHangup(ch, ch.inQueue ? 0 : 16, 'HangupRequest');
+  return ch;
+}
+
+/** AMI BlindTransfer / Atxfer of a phone's (or a named) channel, without going through AMI. */
+export function transfer(pbx: Pbx, kind: 'blind' | 'attended', target: string, exten: string, context = INTERNAL): Channel {
+  const ch = channelOf(pbx, target);
+  if (kind === 'blind') {
+    if (blindTransfer(pbx, ch, exten, context) !== 'Transfer succeeded') throw new SimError('SIM_NO_CHANNEL', `${ch.name} is not in a call`);
+  } else if (!atxfer(pbx, ch, exten, context)) throw new SimError('SIM_NO_CHANNEL', `${ch.name} is not in a call`);
+  return ch;
+}
+
+function play(pbx: Pbx, ch: Channel, o: Omit<InboundCallOptions, 'to'>, context: string, exten: string): ScenarioHandle {
   if (o.hangupAfterMs !== undefined) {
     void pbx.sleep(ch, o.hangupAfterMs).then((alive) => {
       if (!alive) return;
       // app_queue's caller hangs up with no cause of its own (chan_sip/25, 27).
       if (ch.state === 6) return pbx.softHangup(ch, ch.inQueue ? 0 : 16, 'HangupRequest');
       // A CANCEL before answer: chan_sip reports cause 0, PJSIP 127 with the 487 it answered (23).
-      if (pbx.driver === 'pjsip') ch.techCause = 487;
-      pbx.softHangup(ch, pbx.driver === 'pjsip' ? 127 : 0, 'HangupRequest');
+      const pjsip = pbx.driverOfChannel(ch) === 'pjsip';
+      if (pjsip) ch.techCause = 487;
+      pbx.softHangup(ch, pjsip ? 127 : 0, 'HangupRequest');
     });
   }
   if (o.talkMs !== undefined) {
@@ -56,13 +131,13 @@ export function inboundCall(pbx: Pbx, o: InboundCallOptions): ScenarioHandle {
       });
     };
   }
-  void runDialplan(pbx, ch, INTERNAL, o.to);
+  void runDialplan(pbx, ch, context, exten);
   return { channel: ch.name, uniqueid: ch.uniqueid, linkedid: ch.linkedid, done: pbx.whenCallEnds(ch.linkedid) };
 }
 
 /** Puts a phone's call on hold or takes it off (a re-INVITE with sendonly / sendrecv). */
 export function hold(pbx: Pbx, target: string, on: boolean): Channel {
-  const ch = pbx.channels.get(target) ?? [...pbx.channels.values()].find((c) => c.device === `${pbx.tech}/${target}`);
+  const ch = pbx.channels.get(target) ?? [...pbx.channels.values()].find((c) => c.device === pbx.deviceOf(target));
   if (!ch) throw new SimError('SIM_NO_CHANNEL', `no live channel for ${target}`);
   if (ch.onHold === on) return ch;
   ch.onHold = on;
@@ -77,7 +152,8 @@ export function register(pbx: Pbx, ext: string, on: boolean): void {
   if (!phone) throw new SimError('SIM_NO_PHONE', `no phone ${ext}`);
   if (phone.registered === on) return;
   phone.registered = on;
-  const peer = `${pbx.tech}/${ext}`;
+  const peer = pbx.deviceOf(ext);
+  const tech = pbx.techOf(ext);
   const uri = `sip:${ext}@127.0.0.1:5070`;
   const contact = (status: string, rtt: string) =>
     pbx.emit('ContactStatus', 'system,all', [
@@ -88,8 +164,8 @@ export function register(pbx: Pbx, ext: string, on: boolean): void {
       ['RoundtripUsec', rtt],
     ]);
   const peerStatus = (status: string, extra: [string, string][] = []) =>
-    pbx.emit('PeerStatus', 'system,all', [['ChannelType', pbx.tech], ['Peer', peer], ['PeerStatus', status], ...extra]);
-  if (pbx.driver === 'sip') {
+    pbx.emit('PeerStatus', 'system,all', [['ChannelType', tech], ['Peer', peer], ['PeerStatus', status], ...extra]);
+  if (pbx.driverOf(ext) === 'sip') {
     if (on) {
       peerStatus('Registered', [['Address', '127.0.0.1:5070']]);
       pbx.refreshDevice(peer);

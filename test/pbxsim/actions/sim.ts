@@ -1,6 +1,6 @@
 import type { PhoneBehaviour } from '../config.ts';
 import { SimError } from '../errors.ts';
-import { hold, inboundCall, register, type InboundCallOptions } from '../scenarios.ts';
+import { hold, inboundCall, phoneHangup, pickup, register, trunkCall, type InboundCallOptions, type ScenarioHandle } from '../scenarios.ts';
 import { failure, header, isTrue, success, type ActionContext, type ActionTable } from './reply.ts';
 
 /** `1500` -> 1500 ms; `never` / `null` -> null (rings forever, never hangs up). */
@@ -11,9 +11,9 @@ function msOrNull(v: string | undefined): number | null | undefined {
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
-function scenario(ctx: ActionContext, o: InboundCallOptions) {
+function scenario(ctx: ActionContext, o: InboundCallOptions, start: (o: InboundCallOptions) => ScenarioHandle = (x) => inboundCall(ctx.pbx, x)) {
   try {
-    const h = inboundCall(ctx.pbx, o);
+    const h = start(o);
     void h.done.then(() =>
       ctx.pbx.emit('SimScenarioComplete', 'user,all', [...(ctx.id === undefined ? [] : ([['ActionID', ctx.id]] as [string, string][])), ['Uniqueid', h.uniqueid], ['Linkedid', h.linkedid]]),
     );
@@ -52,6 +52,30 @@ export const simActions: ActionTable = {
   SimIvrCall(ctx) {
     if (!header(ctx, 'From')) return failure(ctx, "Need 'From'");
     return scenario(ctx, callOptions(ctx, '700'));
+  },
+  SimTrunkCall(ctx) {
+    const did = header(ctx, 'Did') ?? header(ctx, 'To');
+    if (!header(ctx, 'From') || !did) return failure(ctx, "Need 'From' and 'Did'");
+    return scenario(ctx, callOptions(ctx, did), ({ to, ivrSteps: _, ...o }) => trunkCall(ctx.pbx, { ...o, fromName: header(ctx, 'FromName'), did: to }));
+  },
+  SimPickup(ctx) {
+    const by = header(ctx, 'Phone');
+    const target = header(ctx, 'Target');
+    if (!by || !target) return failure(ctx, "Need 'Phone' and 'Target'");
+    const talkMs = msOrNull(header(ctx, 'TalkTime')) ?? undefined;
+    const hangupBy = header(ctx, 'HangupBy') === 'caller' ? 'caller' : 'picker';
+    return scenario(ctx, { from: by, to: target }, () => pickup(ctx.pbx, { by, target, talkMs, hangupBy }));
+  },
+  SimHangup(ctx) {
+    const target = header(ctx, 'Channel') ?? header(ctx, 'Phone');
+    if (!target) return failure(ctx, "Need 'Channel' or 'Phone'");
+    try {
+      const ch = phoneHangup(ctx.pbx, target);
+      return [success(ctx, [['Channel', ch.name]])];
+    } catch (e) {
+      if (e instanceof SimError) return failure(ctx, e.message);
+      throw e;
+    }
   },
   SimHold(ctx) {
     const target = header(ctx, 'Channel') ?? header(ctx, 'Phone');
