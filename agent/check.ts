@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { access, mkdir, open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { assessAsteriskVersion, type AsteriskSupport } from '../shared/asterisk-version.ts';
 import { AmiClient } from './ami/client.ts';
 import { describeDrivers, detectDriver } from './ami/driver.ts';
 import { AmiError } from './ami/errors.ts';
@@ -30,7 +31,7 @@ const MANAGER_HINT = 'see deploy/manager.conf.example for the read and write cla
 
 /**
  * What `coocenter-agent --check` verifies, in order, reporting each as ok or as what to fix:
- * api.conf, the AMI login, the channel driver, the recordings folder, the spool, and with [tunnel]
+ * api.conf, the AMI login, the Asterisk version, the channel driver, the recordings folder, the spool, and with [tunnel]
  * the edge's /healthz and the tunnel upgrade with the token. Resolves true when nothing needs fixing.
  * It never sends a tunnel hello, so a running agent's tunnel is not replaced.
  */
@@ -94,6 +95,10 @@ async function checkAmi(config: AgentConfig, timeoutMs: number, report: Report):
       report('fix', 'AMI rights', `user ${username} may not run CoreSettings (write class system): ${MANAGER_HINT}`);
     }
     report('ok', 'AMI login', `logged in to ${where} as ${username}${version ? `, Asterisk ${version}` : ''}`);
+    if (version) {
+      const a = assessAsteriskVersion(version);
+      report(VERSION_RESULT[a.support], 'Asterisk version', a.detail);
+    }
     try {
       const drivers = await detectDriver(ami, config.ami.driver);
       const how = config.ami.driver === 'auto' ? 'detected' : 'set in api.conf';
@@ -108,6 +113,15 @@ async function checkAmi(config: AgentConfig, timeoutMs: number, report: Report):
     ami.close();
   }
 }
+
+/** Only a version the events cannot work on needs fixing; the rest works, with what the line names missing. */
+const VERSION_RESULT: Record<AsteriskSupport, CheckLine['result']> = {
+  supported: 'ok',
+  limited: 'warn',
+  untested: 'warn',
+  unknown: 'warn',
+  unsupported: 'fix',
+};
 
 function permissionDenied(e: unknown): boolean {
   return e instanceof AmiError && e.code === 'AMI_RESPONSE' && /permission denied/i.test(e.amiMessage ?? '');

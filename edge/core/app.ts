@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createApiRoutes } from '../../shared/api/app.ts';
+import { assessAsteriskVersion } from '../../shared/asterisk-version.ts';
 import { operations } from '../../shared/api/operations.ts';
 import { normalizeMac } from '../../shared/auth/mac.ts';
 import { encodeRecordingPath, signRecording, signRecordingBody, verifyRecordingSignature } from '../../shared/auth/recording-url.ts';
@@ -207,6 +208,8 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
       lastDisconnect: info.lastDisconnect && { ...info.lastDisconnect, at: iso(info.lastDisconnect.at) },
       agentVersion: f?.agentVersion ?? null,
       asteriskVersion: f?.asteriskVersion ?? null,
+      // What works on that Asterisk, assessed here from the version so every edge says it alike.
+      asteriskSupport: f?.asteriskVersion ? assessAsteriskVersion(f.asteriskVersion) : null,
       timeZone: f?.timeZone ?? null,
       driver: f?.driver ?? null,
       ami: f?.ami ?? null,

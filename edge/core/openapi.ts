@@ -52,6 +52,10 @@ const deviceStatus = obj({
   lastDisconnect: { anyOf: [{ type: 'null' }, obj({ at: str, code: int, reason: str })] },
   agentVersion: strOrNull,
   asteriskVersion: strOrNull,
+  asteriskSupport: {
+    description: 'what works on that Asterisk (supported: 13.8 to 22); detail says what is missing and what to do',
+    anyOf: [{ type: 'null' }, obj({ version: str, support: { enum: ['supported', 'limited', 'unsupported', 'untested', 'unknown'] }, detail: str })],
+  },
   timeZone: strOrNull,
   driver: { enum: ['sip', 'pjsip', null] },
   ami: { enum: [...amiState.options, null], description: 'the AMI link as the agent last reported it' },

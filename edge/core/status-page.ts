@@ -111,7 +111,9 @@ td.num { text-align: right; font-variant-numeric: tabular-nums }
       var sinceCell = cell(tr, since ? when(since) : STRINGS.never);
       if (!s.online && s.lastDisconnect && s.lastDisconnect.reason) { var why = document.createElement('div'); why.className = 'muted'; why.textContent = s.lastDisconnect.reason; sinceCell.appendChild(why); }
       cell(tr, s.agentVersion);
-      cell(tr, s.asteriskVersion);
+      var a = s.asteriskSupport;
+      var ast = cell(tr, s.asteriskVersion, !a || a.support === 'supported' ? '' : a.support === 'unsupported' ? 'bad' : 'warn');
+      if (a && a.support !== 'supported') ast.title = a.detail;
       var openGap = (s.gaps || []).filter(function (g) { return g.to === null; })[0];
       // Offline: what the box last reported, greyed.
       var ami = cell(tr, s.ami, !s.online ? 'muted' : s.ami && s.ami !== 'ready' ? 'bad' : '');

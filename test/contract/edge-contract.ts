@@ -129,6 +129,23 @@ describe('edge: commands through the tunnel', () => {
   });
 });
 
+describe('edge: device status', () => {
+  it("says what works on the box's Asterisk, from the version its agent reports", async () => {
+    const { edge, secrets, device, outbox } = await setup();
+    const status = async () => (await call(`${edge.url}/devices/${MAC}/status`, { headers: { authorization: `Bearer ${secrets.tenantKey}` } })).body;
+    expect((await status()).asteriskSupport).toBeNull();
+    const old = agent(edge, { mac: MAC, token: secrets.token, device, outbox, asteriskVersion: '13.7.2' });
+    await old.waitFor('online');
+    expect(await status()).toMatchObject({
+      asteriskVersion: '13.7.2',
+      asteriskSupport: { version: '13.7.2', support: 'limited', detail: expect.stringContaining('no PausedReason') },
+    });
+    old.client.close();
+    await agent(edge, { mac: MAC, token: secrets.token, device, outbox }).waitFor('online');
+    await until(async () => (await status()).asteriskSupport?.support === 'supported', 'the new agent\'s version assessed');
+  });
+});
+
 describe('edge: who may call', () => {
   it('refuses another tenant, a missing key, and WEBKEY digests unless the device allows them', async () => {
     const { edge, secrets, device, outbox } = await setup();

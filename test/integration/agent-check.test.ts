@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck, type CheckLine } from '../../agent/check.ts';
 import { startPbxSim, type PbxSim } from '../pbxsim/index.ts';
+import { reportVersion, startAmiProxy } from '../support/ami-proxy.ts';
 import { provision, startEdge, tempDataDir } from '../support/edge-harness.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -52,8 +53,9 @@ describe('coocenter-agent --check', () => {
     const r = await check(conf());
     expect(r.lines.filter((l) => l.result === 'fix')).toEqual([]);
     expect(r.ok).toBe(true);
-    expect(r.lines.map((l) => l.subject)).toEqual(['api.conf', 'AMI login', 'channel driver', 'recordings', 'spool', 'edge', 'tunnel']);
+    expect(r.lines.map((l) => l.subject)).toEqual(['api.conf', 'AMI login', 'Asterisk version', 'channel driver', 'recordings', 'spool', 'edge', 'tunnel']);
     expect(r.of('AMI login')!.detail).toMatch(/as coocenter, Asterisk \d+\./);
+    expect(r.of('Asterisk version')).toMatchObject({ result: 'ok', detail: expect.stringMatching(/^Asterisk \d+\.\S+ is supported$/) });
     expect(r.of('channel driver')!.detail).toContain('chan_pjsip');
     expect(r.of('tunnel')!.detail).toContain(MAC);
   });
@@ -62,6 +64,25 @@ describe('coocenter-agent --check', () => {
     const before = edge.logs.filter((l) => l.msg === 'tunnel online').length;
     await check(conf());
     expect(edge.logs.filter((l) => l.msg === 'tunnel online').length).toBe(before);
+  });
+
+  it('says what will not work on an older Asterisk: fix below 12, warn for 12 and 13.0-13.7', async () => {
+    const as = async (version: string) => {
+      const proxy = await startAmiProxy(sim.port, reportVersion(version));
+      try {
+        return await check(conf({ amiPort: proxy.port, tunnel: null }));
+      } finally {
+        await proxy.close();
+      }
+    };
+    const ancient = await as('11.25.3');
+    expect(ancient.ok).toBe(false);
+    expect(ancient.of('Asterisk version')).toMatchObject({ result: 'fix', detail: expect.stringContaining('call events and call records will not work') });
+    const twelve = await as('12.8.2');
+    expect(twelve.ok).toBe(true);
+    expect(twelve.of('Asterisk version')).toMatchObject({ result: 'warn', detail: expect.stringContaining('no ExtensionStateList') });
+    const early13 = await as('13.7.2');
+    expect(early13.of('Asterisk version')).toMatchObject({ result: 'warn', detail: expect.stringContaining('a manual pause made during a wrap-up may be undone') });
   });
 
   it('says a refused login is a wrong secret to check against manager.conf', async () => {
@@ -125,7 +146,7 @@ describe('coocenter-agent --check', () => {
       });
     const good = await run(conf());
     expect(good.code).toBe(0);
-    expect(good.out.trim().split('\n')).toHaveLength(7);
+    expect(good.out.trim().split('\n')).toHaveLength(8);
     expect(good.out).toMatch(/^ok {4}AMI login: /m);
     const bad = await run(conf({ secret: 'nope', tunnel: null }));
     expect(bad.code).toBe(1);

@@ -126,7 +126,7 @@ export interface TestAgent {
   waitFor(status: TunnelStatus): Promise<void>;
 }
 
-export function startAgent(edge: { url: string }, o: { mac: string; token: string; device: Device; outbox: MemoryOutbox; webkeyDigests?: string[]; url?: string | null }): TestAgent {
+export function startAgent(edge: { url: string }, o: { mac: string; token: string; device: Device; outbox: MemoryOutbox; webkeyDigests?: string[]; url?: string | null; asteriskVersion?: string }): TestAgent {
   const statuses: { status: TunnelStatus; reason?: string }[] = [];
   const client = new TunnelClient({
     url: `${edge.url.replace(/^http/, 'ws')}/agent/tunnel`,
@@ -145,7 +145,7 @@ export function startAgent(edge: { url: string }, o: { mac: string; token: strin
       popUrl: null,
       wrapup: { enabled: false, seconds: 30 },
       ami: 'ready',
-      asteriskVersion: '20.20.1',
+      asteriskVersion: o.asteriskVersion ?? '20.20.1',
       webkeyDigests: o.webkeyDigests ?? [],
       outbox: o.outbox.state(),
       gaps: [],
