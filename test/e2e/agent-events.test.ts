@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseConfig } from '../../agent/config.ts';
 import { startPbxSim, type PbxSim } from '../pbxsim/index.ts';
+import { BEFORE_13_8, dropHeaders, startAmiProxy } from '../support/ami-proxy.ts';
 import { until } from '../support/wait.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
@@ -26,15 +27,18 @@ interface Setup {
   events: () => Record<string, any>[];
 }
 
-async function setup(extra = '', simOpts: { timeScale?: number } = {}): Promise<Setup> {
+async function setup(extra = '', simOpts: { timeScale?: number; dropHeaders?: string[] } = {}): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'coo-ev-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const receiver = await new WebhookReceiver().start();
   cleanups.push(() => receiver.stop());
   const sim = await startPbxSim({ driver: 'sip', timeScale: simOpts.timeScale ?? 0.02, timestampEvents: true });
   cleanups.push(() => sim.close());
+  // The agent reads the simulator through a proxy that drops what an older Asterisk does not send.
+  const proxy = simOpts.dropHeaders ? await startAmiProxy(sim.port, dropHeaders(...simOpts.dropHeaders)) : undefined;
+  if (proxy) cleanups.push(() => proxy.close());
   const config = parseConfig(
-    `[general]\nBINDPORT=0\nURL=${receiver.url}\nmac=${MAC}\nWEBHOOK_SECRET=${SECRET}\n${extra}\n[ami]\nhost=127.0.0.1\nport=${sim.port}\nusername=coocenter\nsecret=coocenter\n[paths]\nmonitor=${dir}/monitor\nspool=${dir}/spool\n`,
+    `[general]\nBINDPORT=0\nURL=${receiver.url}\nmac=${MAC}\nWEBHOOK_SECRET=${SECRET}\n${extra}\n[ami]\nhost=127.0.0.1\nport=${proxy?.port ?? sim.port}\nusername=coocenter\nsecret=coocenter\n[paths]\nmonitor=${dir}/monitor\nspool=${dir}/spool\n`,
   );
   const start = () => startAgent({ config, log: () => undefined, host: '127.0.0.1', port: 0, timeZone: 'Asia/Shanghai' });
   let agent = await start();
@@ -104,54 +108,57 @@ describe('agent events in LAN mode, from simulated calls to a real webhook recei
   });
 });
 
-describe('wrap-up (pausetime=yes)', () => {
-  it('pauses the agent after an answered call, unpauses after wrapup_seconds, and sends cc_cdr with that pauseTime', async () => {
-    const s = await setup('[enable]\npausetime=yes\nwrapup_seconds=1');
-    s.sim.setPhone('801', { answerAfterMs: null });
-    const call = s.sim.queueCall({ from: '13800138001', queue: '630', talkMs: 2000, hangupBy: 'callee' });
-    await call.done;
-    const pause = await s.sim.waitForAction('QueuePause', 0);
-    expect([pause.get('Interface'), pause.get('Paused'), pause.get('Reason')]).toEqual(['SIP/800', 'true', 'wrapup']);
-    expect(s.events().find((e) => e.event === 'cc_cdr' && e.uuid === call.linkedid)).toBeUndefined();
-    const cc = await until(ccOf(s, call.linkedid), 'the held cc_cdr');
-    expect(cc.pauseTime).toBe(1);
-    const member = s.sim.pbx.queues.get('630')?.members.find((m) => m.location === 'SIP/800');
-    expect(member?.paused).toBe(false);
-    const unpause = s.sim.actions.filter((a) => a.get('Action') === 'QueuePause').at(-1);
-    expect([unpause?.get('Queue'), unpause?.get('Interface'), unpause?.get('Paused')]).toEqual(['630', 'SIP/800', 'false']);
-  });
+/** As Asterisk 13.8+ reports queue members, and as 13.0-13.7 does: no PausedReason, Wrapuptime, LoginTime. */
+for (const asterisk of [{ name: '13.8+', dropHeaders: undefined }, { name: 'before 13.8, no PausedReason', dropHeaders: BEFORE_13_8 }]) {
+  describe(`wrap-up (pausetime=yes), Asterisk ${asterisk.name}`, () => {
+    it('pauses the agent after an answered call, unpauses after wrapup_seconds, and sends cc_cdr with that pauseTime', async () => {
+      const s = await setup('[enable]\npausetime=yes\nwrapup_seconds=1', { dropHeaders: asterisk.dropHeaders });
+      s.sim.setPhone('801', { answerAfterMs: null });
+      const call = s.sim.queueCall({ from: '13800138001', queue: '630', talkMs: 2000, hangupBy: 'callee' });
+      await call.done;
+      const pause = await s.sim.waitForAction('QueuePause', 0);
+      expect([pause.get('Interface'), pause.get('Paused'), pause.get('Reason')]).toEqual(['SIP/800', 'true', 'wrapup']);
+      expect(s.events().find((e) => e.event === 'cc_cdr' && e.uuid === call.linkedid)).toBeUndefined();
+      const cc = await until(ccOf(s, call.linkedid), 'the held cc_cdr');
+      expect(cc.pauseTime).toBe(1);
+      const member = s.sim.pbx.queues.get('630')?.members.find((m) => m.location === 'SIP/800');
+      expect(member?.paused).toBe(false);
+      const unpause = s.sim.actions.filter((a) => a.get('Action') === 'QueuePause').at(-1);
+      expect([unpause?.get('Queue'), unpause?.get('Interface'), unpause?.get('Paused')]).toEqual(['630', 'SIP/800', 'false']);
+    });
 
-  it('ends early when the agent unpauses by hand, and never undoes a manual pause', async () => {
-    const s = await setup('[enable]\npausetime=yes\nwrapup_seconds=30');
-    s.sim.setPhone('801', { answerAfterMs: null });
-    const call = s.sim.queueCall({ from: '13800138002', queue: '630', talkMs: 2000, hangupBy: 'caller' });
-    await call.done;
-    await until(() => (s.agent.wrapup?.open.length ? true : undefined), 'wrap-up to start');
-    await until(() => s.sim.actions.find((a) => a.get('Action') === 'QueuePause' && a.get('Reason') === 'wrapup'), 'the wrap-up pause');
-    const r = await fetch(`${s.agent.lanUrl}/queues/agent-pause`, { method: 'POST', body: new URLSearchParams({ queue: '630', member: '800', state: 'off' }) });
-    expect(r.status).toBe(200);
-    const cc = await until(ccOf(s, call.linkedid), 'the cc_cdr after unpause');
-    expect(cc.pauseTime).toBeLessThan(30);
-    expect(s.agent.wrapup?.open.length).toBe(0);
-    // A manual pause later (another reason) stays: wrap-up is over and touches nothing.
-    await fetch(`${s.agent.lanUrl}/queues/agent-pause`, { method: 'POST', body: new URLSearchParams({ queue: '630', member: '800', state: 'on' }) });
-    const before = s.sim.actions.length;
-    await s.agent.pipeline.flush();
-    expect(s.sim.pbx.queues.get('630')?.members.find((m) => m.location === 'SIP/800')?.paused).toBe(true);
-    expect(s.sim.actions.slice(before).some((a) => a.get('Action') === 'QueuePause')).toBe(false);
-  });
+    it('ends early when the agent unpauses by hand, and never undoes a manual pause', async () => {
+      const s = await setup('[enable]\npausetime=yes\nwrapup_seconds=30', { dropHeaders: asterisk.dropHeaders });
+      s.sim.setPhone('801', { answerAfterMs: null });
+      const call = s.sim.queueCall({ from: '13800138002', queue: '630', talkMs: 2000, hangupBy: 'caller' });
+      await call.done;
+      await until(() => (s.agent.wrapup?.open.length ? true : undefined), 'wrap-up to start');
+      await until(() => s.sim.actions.find((a) => a.get('Action') === 'QueuePause' && a.get('Reason') === 'wrapup'), 'the wrap-up pause');
+      const r = await fetch(`${s.agent.lanUrl}/queues/agent-pause`, { method: 'POST', body: new URLSearchParams({ queue: '630', member: '800', state: 'off' }) });
+      expect(r.status).toBe(200);
+      const cc = await until(ccOf(s, call.linkedid), 'the cc_cdr after unpause');
+      expect(cc.pauseTime).toBeLessThan(30);
+      expect(s.agent.wrapup?.open.length).toBe(0);
+      // A manual pause later (another reason) stays: wrap-up is over and touches nothing.
+      await fetch(`${s.agent.lanUrl}/queues/agent-pause`, { method: 'POST', body: new URLSearchParams({ queue: '630', member: '800', state: 'on' }) });
+      const before = s.sim.actions.length;
+      await s.agent.pipeline.flush();
+      expect(s.sim.pbx.queues.get('630')?.members.find((m) => m.location === 'SIP/800')?.paused).toBe(true);
+      expect(s.sim.actions.slice(before).some((a) => a.get('Action') === 'QueuePause')).toBe(false);
+    });
 
-  it('a restart during wrap-up does not leave the member paused, and the cc_cdr still goes out', async () => {
-    const s = await setup('[enable]\npausetime=yes\nwrapup_seconds=2');
-    s.sim.setPhone('801', { answerAfterMs: null });
-    const call = s.sim.queueCall({ from: '13800138003', queue: '630', talkMs: 2000, hangupBy: 'caller' });
-    await call.done;
-    await until(() => s.sim.pbx.queues.get('630')?.members.find((m) => m.location === 'SIP/800' && m.paused && m.pausedReason === 'wrapup'), 'the wrap-up pause');
-    await s.agent.pipeline.flush();
-    await s.restart();
-    expect(s.agent.wrapup?.open.map((w) => w.callId)).toEqual([call.linkedid]);
-    const cc = await until(ccOf(s, call.linkedid), 'the cc_cdr after the restart');
-    expect(cc.pauseTime).toBe(2);
-    expect(s.sim.pbx.queues.get('630')?.members.find((m) => m.location === 'SIP/800')?.paused).toBe(false);
+    it('a restart during wrap-up does not leave the member paused, and the cc_cdr still goes out', async () => {
+      const s = await setup('[enable]\npausetime=yes\nwrapup_seconds=2', { dropHeaders: asterisk.dropHeaders });
+      s.sim.setPhone('801', { answerAfterMs: null });
+      const call = s.sim.queueCall({ from: '13800138003', queue: '630', talkMs: 2000, hangupBy: 'caller' });
+      await call.done;
+      await until(() => s.sim.pbx.queues.get('630')?.members.find((m) => m.location === 'SIP/800' && m.paused && m.pausedReason === 'wrapup'), 'the wrap-up pause');
+      await s.agent.pipeline.flush();
+      await s.restart();
+      expect(s.agent.wrapup?.open.map((w) => w.callId)).toEqual([call.linkedid]);
+      const cc = await until(ccOf(s, call.linkedid), 'the cc_cdr after the restart');
+      expect(cc.pauseTime).toBe(2);
+      expect(s.sim.pbx.queues.get('630')?.members.find((m) => m.location === 'SIP/800')?.paused).toBe(false);
+    });
   });
-});
+}
