@@ -1,5 +1,6 @@
 import type { OperationParams } from '../../shared/api/operations.ts';
 import { ApiError } from '../../shared/errors.ts';
+import { TRANSFER_VARIABLE } from '../events/dialplan.ts';
 import { bridgePartners, channelsOf, liveChannels } from './channels.ts';
 import type { OpContext } from './context.ts';
 import { Phones } from './phones.ts';
@@ -16,6 +17,9 @@ export async function transfer(params: OperationParams<'transfer'>, ctx: OpConte
     .map((c) => bridgePartners(channels, c))
     .find((p) => p.length === 1)?.[0];
   if (!partner) throw notBridged(params.src);
+  // A Redirect raises no transfer event: the variable tells the call record where the call went. A
+  // record without it is no reason to refuse the transfer itself.
+  await ctx.ami.action({ Action: 'Setvar', Channel: partner.get('Channel'), Variable: TRANSFER_VARIABLE, Value: params.dst }).catch(() => undefined);
   try {
     await ctx.ami.action({
       Action: 'Redirect',

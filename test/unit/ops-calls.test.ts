@@ -89,6 +89,8 @@ for (const driver of ['chan_sip', 'pjsip'] as const) {
         message: 'tansfer extension success',
       });
       expect(ami.sentOf('Redirect')).toEqual([{ Action: 'Redirect', Channel: ch802, Context: 'internal', Exten: '806', Priority: '1' }]);
+      // Marked first, so the call record says where the call went (a Redirect raises no transfer event).
+      expect(ami.sentOf('Setvar')).toEqual([{ Action: 'Setvar', Channel: ch802, Variable: 'COOCENTER_TRANSFER', Value: '806' }]);
     });
 
     it('answers 409 when the call ended before the redirect (Channel does not exist)', async () => {
