@@ -204,7 +204,10 @@ export async function dial(pbx: Pbx, caller: Channel, target: string, timeoutS: 
   rec.answer ??= pbx.now();
   const b = pbx.newBridge();
   caller.onBridgeCreated?.();
+  // Dial's answered leg leaves its exten behind when it is bridged (35: `Exten: ` on its BridgeEnter).
+  callee.exten = '';
   for (const ch of [callee, caller]) pbx.enter(b, ch);
+  if (caller.vars.get('BLINDTRANSFER')) pbx.varSet(caller, 'BLINDTRANSFER', '');
   for (const ch of [callee, caller]) ch.onBridged?.(b);
   await pbx.bridgeEnded(b);
   pbx.cdrDialEnd(caller, rec, 'ANSWERED', false);

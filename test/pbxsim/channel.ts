@@ -57,6 +57,10 @@ export class Channel {
   pickedUp: (() => void) | undefined;
   /** The next dialplan step's Newexten reports the application the channel was running before (33). */
   staleNewexten = false;
+  /** Runs dialplan (not a Dial's or a queue's outgoing leg). */
+  inDialplan = false;
+  /** Its phone hung up while it ran dialplan: a SoftHangupRequest precedes its Hangup. */
+  byeInDialplan = false;
   /** The ;1 of an attended transfer's consult call: its Dial events carry Dest* only (35). */
   consultLeg = false;
   /** Called by Dial right after it creates the bridge (an attended transfer's ;2 answers its ;1 then). */

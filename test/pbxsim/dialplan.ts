@@ -54,6 +54,7 @@ export function extensionExists(context: string, exten: string): boolean {
 export async function runDialplan(pbx: Pbx, ch: Channel, context: string, exten: string): Promise<void> {
   let target = { context, exten };
   ch.running = true;
+  ch.inDialplan = true;
   for (;;) {
     ch.redirect = undefined;
     ch.context = target.context;

@@ -576,6 +576,12 @@ export class Pbx {
       if (bridge.channels.length === 0) this.destroy(bridge);
     }
     else if (bridge) this.dissolve(bridge, ch);
+    // A phone's BYE to a channel running dialplan: the PBX's own soft hangup follows when the
+    // application returns, just before the Hangup (chan_sip/27, 33, 38, 39).
+    if (ch.byeInDialplan) {
+      ch.byeInDialplan = false;
+      this.emit('SoftHangupRequest', 'call,all', [...ch.snapshot(), ['Cause', '16']]);
+    }
     this.stopRecording(ch);
     ch.markHungUp();
     this.postCdrs(ch);
@@ -589,6 +595,12 @@ export class Pbx {
     // ;1 to whoever dialed it.
     const peer = ch.localPeer;
     if (peer && !peer.gone && (ch.name.endsWith(';1') || peer.state === 6)) {
+      // An answered ;2 in its Dial is asked to hang up like a phone that sent BYE (35).
+      if (peer.running && peer.state === 6 && peer.inDialplan && peer.app === 'Dial') {
+        this.emit('HangupRequest', 'call,all', [...peer.snapshot(), ['Cause', '16']]);
+        peer.cause = 16;
+        peer.byeInDialplan = true;
+      }
       if (peer.running) {
         peer.hangupRequested = true;
         peer.interrupt();
@@ -617,6 +629,7 @@ export class Pbx {
     if (!ch.running) return this.hangup(ch, cause);
     ch.cause = cause;
     ch.hangupRequested = true;
+    if (event === 'HangupRequest' && ch.inDialplan) ch.byeInDialplan = true;
     // AMI's soft hangup kicks the channel out of its bridge at once (chan_sip/32); a BYE does not.
     if (event === 'SoftHangupRequest' && ch.bridge) this.dissolve(ch.bridge, ch);
     ch.interrupt();

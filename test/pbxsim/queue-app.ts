@@ -203,21 +203,32 @@ async function connect(
     ['HoldTime', secs(holdMs)],
     ['RingTime', secs(connectedAt - winner.startedAt)],
   ]);
-  const m = winner.member;
-  m.inCall = true;
+  winner.member.inCall = true;
   const bridge = pbx.bridge(caller, agent);
   let reason = 'caller';
   agent.onHangup(() => {
     if (!caller.gone && reason === 'caller') reason = 'agent';
   });
   await pbx.bridgeEnded(bridge);
-  if (agent.transferred || caller.transferred) reason = 'transfer';
+  if (agent.transferred || caller.transferred) {
+    // The transferred caller goes straight on to its new dialplan; app_queue's thread writes
+    // AgentComplete and hangs the member up meanwhile (33: after the new Dial's Newchannel).
+    pbx.clock.after(0, () => complete(pbx, q, caller, winner, joinedAt, connectedAt, 'transfer'));
+    return;
+  }
+  complete(pbx, q, caller, winner, joinedAt, connectedAt, reason);
+}
+
+function complete(pbx: Pbx, q: QueueState, caller: Channel, winner: Attempt, joinedAt: number, connectedAt: number, reason: string): void {
+  const agent = winner.leg.ch;
+  const holdMs = connectedAt - joinedAt;
   const talkMs = pbx.now() - connectedAt;
   agentEvent(pbx, 'AgentComplete', caller, winner, [
     ['HoldTime', secs(holdMs)],
     ['TalkTime', secs(talkMs)],
     ['Reason', reason],
   ]);
+  const m = winner.member;
   m.inCall = false;
   m.callsTaken++;
   m.lastCall = Math.floor(pbx.now() / 1000);

@@ -30,6 +30,9 @@ export function blindTransfer(pbx: Pbx, transferer: Channel, exten: string, cont
   transferer.transferred = true;
   transferee.transferred = true;
   transferee.staleNewexten = true;
+  transferee.context = context;
+  transferee.exten = exten;
+  transferee.priority = 1;
   pbx.leave(b, transferee);
   transferee.redirect = { context, exten };
   if (transferee.running) transferee.interrupt();
