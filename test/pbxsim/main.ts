@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { startPbxSim } from './index.ts';
+import { MIXED_DRIVERS, startPbxSim } from './index.ts';
 
 const HELP = `coocenter-pbxsim: an AMI-speaking PBX simulator (Asterisk 20 as recorded in test/fixtures/ami)
 
@@ -8,7 +8,8 @@ Usage: coocenter-pbxsim [options]
   --host ADDR       listen address (default 127.0.0.1)
   --user NAME       AMI username (default coocenter)
   --secret S        AMI secret (default coocenter)
-  --driver D        sip (chan_sip) or pjsip (default sip)
+  --driver D        sip (chan_sip), pjsip, or mixed (800-804 SIP, 805-809 PJSIP) (default sip)
+  --asterisk-version V  what CoreSettings reports (default 20.20.1; below 13.8 drops newer headers)
   --time-scale F    1 = real time, 0.02 = 50x faster (default 1)
   --timestamp-events  add Timestamp: to every event (timestampevents=yes)
   --recordings DIR  write MixMonitor files below DIR
@@ -33,6 +34,7 @@ try {
       'time-scale': { type: 'string', default: '1' },
       'timestamp-events': { type: 'boolean', default: false },
       recordings: { type: 'string' },
+      'asterisk-version': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -47,7 +49,7 @@ if (args.help) {
 }
 const port = Number(args.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0-65535, got ${args.port}`);
-if (args.driver !== 'sip' && args.driver !== 'pjsip') fail(`--driver must be sip or pjsip, got ${args.driver}`);
+if (args.driver !== 'sip' && args.driver !== 'pjsip' && args.driver !== 'mixed') fail(`--driver must be sip, pjsip or mixed, got ${args.driver}`);
 const timeScale = Number(args['time-scale']);
 if (!(timeScale > 0)) fail(`--time-scale must be a number > 0, got ${args['time-scale']}`);
 
@@ -56,7 +58,9 @@ const sim = await startPbxSim({
   host: args.host,
   user: args.user,
   secret: args.secret,
-  driver: args.driver,
+  driver: args.driver === 'mixed' ? 'sip' : args.driver,
+  drivers: args.driver === 'mixed' ? MIXED_DRIVERS : undefined,
+  asteriskVersion: args['asterisk-version'],
   timeScale,
   timestampEvents: args['timestamp-events'],
   recordingsDir: args.recordings,

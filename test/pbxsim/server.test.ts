@@ -199,7 +199,8 @@ describe('coocenter-pbxsim CLI', () => {
       const c = await AmiTestClient.open(Number(m?.[1]));
       await c.login('coocenter', 'coocenter', 'off');
       const eps = await c.action({ Action: 'PJSIPShowEndpoints' });
-      expect(eps.events.length).toBe(11);
+      // 800-809 and the trunk endpoint, then EndpointListComplete.
+      expect(eps.events.length).toBe(12);
       await c.close();
       const code = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -217,7 +218,7 @@ describe('coocenter-pbxsim CLI', () => {
     expect(help.stdout).toContain('--driver');
     const bad = spawnSync(process.execPath, [bin, '--driver', 'iax'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain('--driver must be sip or pjsip');
+    expect(bad.stderr).toContain('--driver must be sip, pjsip or mixed');
   });
 });
 

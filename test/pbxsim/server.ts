@@ -4,7 +4,11 @@ import type { AmiMessage } from '../../agent/ami/message.ts';
 import { AmiParser } from '../../agent/ami/parser.ts';
 import { header, type ActionContext, type ActionTable, type Reply } from './actions/reply.ts';
 import type { Pbx, SimEvent } from './pbx.ts';
+import { olderThan } from './config.ts';
 import { encodeMessage, epochMicros, eventTv, type Pairs } from './wire.ts';
+
+/** Headers Asterisk 13.8 and later write that older versions lack (queue members' pause reason, ...). */
+const SINCE_13_8 = new Set(['PausedReason', 'Wrapuptime', 'LoginTime', 'TechCause']);
 
 const BANNER = 'Asterisk Call Manager/9.0.0\r\n';
 
@@ -111,7 +115,16 @@ export class AmiServer {
   }
 
   private write(s: Session, pairs: Pairs): void {
-    if (!s.socket.destroyed && s.socket.writable) s.socket.write(encodeMessage(pairs));
+    if (!s.socket.destroyed && s.socket.writable) s.socket.write(this.encode(pairs));
+  }
+
+  /** The one place messages become bytes: an older Asterisk's missing headers are dropped here. */
+  private encode(pairs: Pairs): string {
+    return encodeMessage(this.old ? pairs.filter(([k]) => !SINCE_13_8.has(k)) : pairs);
+  }
+
+  private get old(): boolean {
+    return olderThan(this.o.pbx.version, 13, 8);
   }
 
   private eventPairs(e: SimEvent): Pairs {
@@ -134,7 +147,7 @@ export class AmiServer {
     let bytes: string | undefined;
     for (const s of this.sessions) {
       if (!this.wants(s, e) || s.socket.destroyed) continue;
-      bytes ??= encodeMessage(this.eventPairs(e));
+      bytes ??= this.encode(this.eventPairs(e));
       s.socket.write(bytes);
     }
   }

@@ -1,5 +1,4 @@
 import type { Channel } from '../channel.ts';
-import { VERSION } from '../config.ts';
 import type { Pbx } from '../pbx.ts';
 import { cdrTime, epochMicros, type Pairs } from '../wire.ts';
 import { databaseShow } from './database.ts';
@@ -30,7 +29,7 @@ export const coreActions: ActionTable = {
     return [
       success(ctx, [
         ['AMIversion', '9.0.0'],
-        ['AsteriskVersion', VERSION],
+        ['AsteriskVersion', ctx.pbx.version],
         ['SystemName', ''],
         ['CoreMaxCalls', '0'],
         ['CoreMaxLoadAvg', '0.000000'],
@@ -181,7 +180,7 @@ function cliCommand(ctx: ActionContext, command: string): string[] | undefined {
   const db = /^database show(?:\s+(\S+))?$/.exec(command);
   if (db) return databaseShow(pbx.db, db[1]);
   if (command === 'core show version')
-    return [`Asterisk ${VERSION} built by root @ vm on a x86_64 running Linux on ${cdrTime(pbx.startedAt)} UTC`];
+    return [`Asterisk ${pbx.version} built by root @ vm on a x86_64 running Linux on ${cdrTime(pbx.startedAt)} UTC`];
   if (command === 'core show channels concise') {
     const rows = [...pbx.channels.values()].map((ch) =>
       [ch.name, ch.context, ch.exten, ch.priority, ch.stateDesc, ch.app, ch.appData, ch.callerNum, '', '', '3', Math.floor((pbx.now() - ch.createdAt) / 1000), ch.bridge?.id ?? '', ch.uniqueid].join('!'),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PhoneConfig } from '../config.ts';
+import type { Driver, PhoneConfig } from '../config.ts';
 import type { Pbx } from '../pbx.ts';
 import { PJSIP_SHOW_ENDPOINT, SIP_SHOW_PEER } from '../peer-templates.ts';
 import type { Pairs } from '../wire.ts';
@@ -29,13 +29,24 @@ const DEVICE_TEXT: Record<string, string> = {
 };
 
 function activeChannels(pbx: Pbx, ext: string): number {
-  return [...pbx.channels.values()].filter((c) => c.device === `${pbx.tech}/${ext}`).length;
+  return [...pbx.channels.values()].filter((c) => c.device === pbx.deviceOf(ext)).length;
+}
+
+/**
+ * The peers (chan_sip) or endpoints (PJSIP) of one driver: its phones, then its trunks, which are
+ * always registered (sip.conf `[trunk]`, added for recordings 33-40).
+ */
+function peersOf(pbx: Pbx, d: Driver): PhoneConfig[] {
+  const trunks = pbx.trunks
+    .filter((t) => pbx.driverOf(t) === d)
+    .map((t): PhoneConfig => ({ ext: t, name: t, registered: true, answerAfterMs: null, busy: false, hangupAfterMs: null }));
+  return [...pbx.phonesOf(d), ...trunks];
 }
 
 /** chan_sip's peer actions. */
 export const sipActions: ActionTable = {
   SIPpeers(ctx) {
-    const items: ListItem[] = [...ctx.pbx.phones.values()].map((p) => ({
+    const items: ListItem[] = peersOf(ctx.pbx, 'sip').map((p) => ({
       event: 'PeerEntry',
       body: [
         ['Channeltype', 'SIP'],
@@ -62,7 +73,7 @@ export const sipActions: ActionTable = {
   SIPshowpeer(ctx) {
     const peer = header(ctx, 'Peer');
     if (!peer) return failure(ctx, 'Peer: <name> missing.');
-    const p = ctx.pbx.phones.get(peer);
+    const p = peersOf(ctx.pbx, 'sip').find((x) => x.ext === peer);
     if (!p) return failure(ctx, `Peer ${peer} not found.`);
     const body = forPeer(SIP_SHOW_PEER, p).map(([k, v]): [string, string] => {
       if (p.registered) return [k, v];
@@ -84,7 +95,7 @@ export const sipActions: ActionTable = {
 export const pjsipActions: ActionTable = {
   PJSIPShowEndpoints(ctx) {
     const { pbx } = ctx;
-    const items: ListItem[] = [...pbx.phones.values()].map((p) => ({
+    const items: ListItem[] = peersOf(pbx, 'pjsip').map((p) => ({
       event: 'EndpointList',
       body: [
         ['ObjectType', 'endpoint'],
@@ -103,7 +114,7 @@ export const pjsipActions: ActionTable = {
   PJSIPShowEndpoint(ctx) {
     const name = header(ctx, 'Endpoint');
     if (!name) return failure(ctx, 'Endpoint parameter missing.');
-    const p = ctx.pbx.phones.get(name);
+    const p = peersOf(ctx.pbx, 'pjsip').find((x) => x.ext === name);
     if (!p) return failure(ctx, `Unable to retrieve endpoint ${name}`);
     const state = DEVICE_TEXT[ctx.pbx.deviceState(`PJSIP/${p.ext}`).name] ?? 'Unknown';
     const items: ListItem[] = PJSIP_SHOW_ENDPOINT.filter((d) => p.registered || d.event !== 'ContactStatusDetail').map((d) => ({
@@ -124,7 +135,7 @@ export const pjsipActions: ActionTable = {
   },
   PJSIPShowContacts(ctx) {
     const exp = String(Math.floor(ctx.pbx.now() / 1000) + 3600);
-    const items: ListItem[] = [...ctx.pbx.phones.values()]
+    const items: ListItem[] = peersOf(ctx.pbx, 'pjsip')
       .filter((p) => p.registered)
       .map((p) => ({
         event: 'ContactList',
@@ -156,8 +167,8 @@ export const pjsipActions: ActionTable = {
 
 /** `sip show peers` / `pjsip show endpoints`, for the driver in use; undefined for other commands. */
 export function peerCommandLines(pbx: Pbx, command: string): string[] | undefined {
-  const phones = [...pbx.phones.values()];
-  if (command === 'sip show peers' && pbx.driver === 'sip') {
+  if (command === 'sip show peers' && pbx.hasDriver('sip')) {
+    const phones = peersOf(pbx, 'sip');
     const row = (name: string, host: string, port: string, status: string) =>
       `${name.padEnd(25)} ${host.padEnd(39)}  D  No         No             ${port.padEnd(8)} ${status.padEnd(44)} `;
     const online = phones.filter((p) => p.registered).length;
@@ -167,7 +178,8 @@ export function peerCommandLines(pbx: Pbx, command: string): string[] | undefine
       `${phones.length} sip peers [Monitored: ${online} online, ${phones.length - online} offline Unmonitored: 0 online, 0 offline]`,
     ];
   }
-  if (command === 'pjsip show endpoints' && pbx.driver === 'pjsip') {
+  if (command === 'pjsip show endpoints' && pbx.hasDriver('pjsip')) {
+    const phones = peersOf(pbx, 'pjsip');
     const out = [
       '',
       ' Endpoint:  <Endpoint/CID.....................................>  <State.....>  <Channels.>',
