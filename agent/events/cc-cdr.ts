@@ -125,6 +125,11 @@ export interface CallState {
   bridgeSize?: Record<string, number>;
   /** The bridge the customer is in. */
   customerBridge?: string;
+  /** Numbers of this call's channels while they are in a bridge, and of the party that last joined the customer. */
+  bridgeNums?: Record<string, string>;
+  partyNum?: string;
+  /** An attended transfer whose target is the next party the customer talks to. */
+  forwardPending?: boolean;
   /** The customer is bridged with someone; conversations counts them. */
   conversation?: boolean;
   conversations?: number;
@@ -528,14 +533,21 @@ export class CcCdrMachine {
         call.forwardNumber = field(ami, 'Extension');
         this.endLeg(call, uniqueid ?? '', t, out);
         break;
-      case 'AttendedTransfer':
+      case 'AttendedTransfer': {
         if (ami.get('Result') !== 'Success') break;
         call.fwType = 'attended';
-        // Both transferer legs end up connected to the consulted party.
-        call.forwardNumber = field(ami, 'SecondTransfererConnectedLineNum') || field(ami, 'TransfereeConnectedLineNum') || call.forwardNumber;
+        // The target is whom the customer talks to now (the consult's party joins their bridge), or
+        // once that bridge forms; meanwhile what the transferer's line was connected to.
+        const connected = field(ami, 'SecondTransfererConnectedLineNum') || field(ami, 'TransfereeConnectedLineNum');
+        if (call.conversation && call.partyNum) call.forwardNumber = call.partyNum;
+        else {
+          if (connected !== '' && connected !== call.caller) call.forwardNumber = connected;
+          call.forwardPending = true;
+        }
         this.endLeg(call, field(ami, 'OrigTransfererUniqueid'), t, out);
         this.endLeg(call, field(ami, 'SecondTransfererUniqueid'), t, out);
         break;
+      }
       case 'Pickup': {
         const picker = field(ami, 'Channel');
         const ext = this.directory.extensionOf(picker) ?? (memberExtension(channelDevice(picker)) || field(ami, 'CallerIDNum'));
@@ -774,7 +786,9 @@ export class CcCdrMachine {
     if (bridge === undefined) return;
     const inBridge = Number(field(ami, 'BridgeNumChannels'));
     const sizes = (call.bridgeSize ??= {});
+    const nums = (call.bridgeNums ??= {});
     if (delta < 0) {
+      delete nums[uniqueid];
       const members = call.bridges[bridge];
       if (members) {
         call.bridges[bridge] = members.filter((m) => m !== uniqueid);
@@ -785,7 +799,12 @@ export class CcCdrMachine {
       if (call.bridges[bridge] === undefined && !this.room(call.bridges)) return;
       const members = (call.bridges[bridge] ??= []);
       if (!members.includes(uniqueid) && members.length < MAX_PER_CALL) members.push(uniqueid);
+      nums[uniqueid] = this.numberOf(field(ami, 'Channel'), field(ami, 'CallerIDNum'));
       if (uniqueid === call.id) call.customerBridge = bridge;
+      if (call.customerBridge === bridge) {
+        const party = uniqueid !== call.id ? uniqueid : members.find((m) => m !== call.id);
+        if (party !== undefined && nums[party]) call.partyNum = nums[party];
+      }
       if (inBridge >= 2) {
         for (const m of members) if (!call.talkers.includes(m) && call.talkers.length < MAX_PER_CALL) call.talkers.push(m);
         if (call.location !== 'feedback') call.location = 'bridged';
@@ -800,6 +819,10 @@ export class CcCdrMachine {
       call.conversation = true;
       call.conversations = (call.conversations ?? 0) + 1;
       call.conversationEndedBy = '';
+      if (call.forwardPending && call.partyNum) {
+        call.forwardNumber = call.partyNum;
+        call.forwardPending = false;
+      }
       // A hold by someone who is no longer with the customer (a consult) ends when they talk again.
       const withCustomer = call.bridges[call.customerBridge ?? ''] ?? [];
       for (const holder of Object.keys(call.holds)) if (!withCustomer.includes(holder)) this.unhold(call, holder, t);
@@ -812,6 +835,12 @@ export class CcCdrMachine {
       }
     }
     this.syncTalk(call, t);
+  }
+
+  /** The number a party shows: its extension, the one a Local channel dials, else its caller ID. */
+  private numberOf(channel: string, callerIdNum: string): string {
+    if (channel.startsWith('Local/')) return channel.slice(6).split('@')[0] ?? callerIdNum;
+    return this.directory.extensionOf(channel) ?? callerIdNum;
   }
 
   /** Talk runs while the customer is in a conversation and nobody holds. */
