@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck, type CheckLine } from '../../agent/check.ts';
-import { startPbxSim, type PbxSim } from '../pbxsim/index.ts';
+import { MIXED_DRIVERS, startPbxSim, type PbxSim } from '../pbxsim/index.ts';
 import { reportVersion, startAmiProxy } from '../support/ami-proxy.ts';
 import { provision, startEdge, tempDataDir } from '../support/edge-harness.ts';
 
@@ -83,6 +83,16 @@ describe('coocenter-agent --check', () => {
     expect(twelve.of('Asterisk version')).toMatchObject({ result: 'warn', detail: expect.stringContaining('no ExtensionStateList') });
     const early13 = await as('13.7.2');
     expect(early13.of('Asterisk version')).toMatchObject({ result: 'warn', detail: expect.stringContaining('a manual pause made during a wrap-up may be undone') });
+  });
+
+  it('says when chan_sip and PJSIP run side by side, and which is the default', async () => {
+    const mixed = await startPbxSim({ driver: 'sip', drivers: MIXED_DRIVERS, timeScale: 0.05 });
+    try {
+      const r = await check(conf({ amiPort: mixed.port, tunnel: null }));
+      expect(r.of('channel driver')).toMatchObject({ result: 'ok', detail: expect.stringMatching(/^chan_sip and chan_pjsip side by side, each extension on its own \(default chan_\w+\), detected$/) });
+    } finally {
+      await mixed.close();
+    }
   });
 
   it('says a refused login is a wrong secret to check against manager.conf', async () => {
