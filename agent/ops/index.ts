@@ -21,7 +21,7 @@ export type OpHandler<N extends OperationName> = (params: OperationParams<N>, ct
  * Where each REST operation (shared/api/operations.ts) becomes AMI actions: one file per operation,
  * named as the operation is. AMI action per op:
  *   current-calls          CoreShowChannels
- *   extension-status       SIPpeers | PJSIPShowEndpoints + PJSIPShowContacts
+ *   extension-status       SIPpeers and/or PJSIPShowEndpoints + PJSIPShowContacts
  *   extension-hints-status ExtensionStateList (+ SIPshowpeer | PJSIPShowEndpoint for names, cached)
  *   queue-info             QueueStatus
  *   agent-pause            QueueStatus, QueuePause
@@ -34,6 +34,9 @@ export type OpHandler<N extends OperationName> = (params: OperationParams<N>, ct
  *   blacklist-index        DBGetTree (Command `database show blacklist` on older Asterisk)
  *   blacklist-create       DBPut
  *   blacklist-delete       DBDel
+ * On a box running chan_sip and PJSIP side by side, an op that names a phone and does not read the
+ * hints already also reads ExtensionStateList (and the peer lists for an extension without a hint)
+ * to find the phone's technology: agent/ops/phones.ts.
  */
 export const opHandlers: { [N in OperationName]: OpHandler<N> } = {
   'current-calls': currentCalls,
