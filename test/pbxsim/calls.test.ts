@@ -297,3 +297,120 @@ for (const [driver, fixtures] of [
     });
   });
 }
+
+describe('directed pickup, both drivers at once, and an old Asterisk', () => {
+  let sim: PbxSim | undefined;
+  let client: AmiTestClient | undefined;
+  afterEach(async () => {
+    await client?.close();
+    await sim?.close();
+    client = undefined;
+    sim = undefined;
+  });
+  async function start(o: Parameters<typeof startPbxSim>[0]): Promise<[PbxSim, AmiTestClient]> {
+    sim = await startPbxSim({ timeScale: 0.05, ...o });
+    client = await AmiTestClient.open(sim.port);
+    await client.login('coocenter', 'coocenter');
+    return [sim, client];
+  }
+  const evs = (c: AmiTestClient) => c.messages.filter((m) => m.event !== undefined && !m.actionId);
+
+  it('806 dialing *8804 takes the call ringing on 804: the masquerade swaps Uniqueid and Linkedid, Pickup names both', async () => {
+    const [s, c] = await start({ driver: 'sip' });
+    const call = s.inboundCall({ from: '805', to: '804' });
+    const ringing = await c.event('DialState', { Channel: call.channel });
+    const target = ringing.get('DestChannel') as string;
+    const u804 = ringing.get('DestUniqueid') as string;
+    const picker = s.pickup({ by: '806', target: '804', talkMs: 2000 });
+    const pickupEv = await c.event('Pickup');
+    expect([pickupEv.get('Channel'), pickupEv.get('Uniqueid'), pickupEv.get('Linkedid'), pickupEv.get('CallerIDNum')]).toEqual([picker.channel, picker.uniqueid, picker.uniqueid, '806']);
+    expect([pickupEv.get('TargetChannel'), pickupEv.get('TargetUniqueid'), pickupEv.get('TargetLinkedid'), pickupEv.get('TargetCallerIDNum')]).toEqual([target, u804, call.linkedid, '804']);
+    await call.done;
+    await picker.done;
+    await c.until(() => evs(c).filter((m) => m.event === 'Hangup').length === 3, 'caller, picker and 804 hung up');
+    const all = evs(c);
+    const gone804 = all.find((m) => m.event === 'Hangup' && m.get('Channel') === target) as AmiMessage;
+    expect([gone804.get('Uniqueid'), gone804.get('Linkedid'), gone804.get('Cause'), gone804.get('Cause-txt')]).toEqual([u804, call.linkedid, '26', 'Answered elsewhere']);
+    const end = all.find((m) => m.event === 'DialEnd' && m.get('Channel') === call.channel) as AmiMessage;
+    expect([end.get('DestChannel'), end.get('DestUniqueid'), end.get('DestLinkedid'), end.get('DialStatus')]).toEqual([picker.channel, picker.uniqueid, picker.uniqueid, 'ANSWER']);
+    const enters = all.filter((m) => m.event === 'BridgeEnter');
+    expect(enters.map((m) => [m.get('Uniqueid'), m.get('Linkedid')])).toEqual([
+      [picker.uniqueid, picker.uniqueid],
+      [call.uniqueid, call.linkedid],
+    ]);
+    // From the bridge on, the picker's channel carries the caller's (older) Linkedid.
+    const after = all.slice(all.indexOf(enters[1] as AmiMessage)).filter((m) => m.get('Uniqueid') === picker.uniqueid);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((m) => m.get('Linkedid') === call.linkedid)).toBe(true);
+  });
+
+  it('a queue member picked up by another phone reports AgentConnect with the picker as Dest', async () => {
+    const [s, c] = await start({ driver: 'pjsip' });
+    s.setPhone('800', { answerAfterMs: null });
+    s.setPhone('801', { answerAfterMs: null });
+    const call = s.queueCall({ from: '805', queue: '630', hangupAfterMs: 20_000 });
+    await c.event('AgentCalled', { Interface: 'PJSIP/800' });
+    const r = await c.action({ Action: 'SimPickup', Phone: '806', Target: '800', TalkTime: '1000' });
+    expect(r.response.get('Message')).toBe('Scenario started');
+    const connect = await c.event('AgentConnect');
+    expect([connect.get('Interface'), connect.get('DestChannel'), connect.get('DestUniqueid')]).toEqual(['PJSIP/800', r.response.get('Channel'), r.response.get('Uniqueid')]);
+    await call.done;
+    expect((await c.action({ Action: 'SimPickup', Phone: '806', Target: '804' })).response.get('Response')).toBe('Error');
+  });
+
+  it('a mixed box gives each extension its own technology in channels, hints, peer lists and queue members', async () => {
+    const [s, c] = await start({ driver: 'sip', drivers: { '805': 'pjsip', '806': 'pjsip', '807': 'pjsip', '808': 'pjsip', '809': 'pjsip' } });
+    const hints = await c.action({ Action: 'ExtensionStateList' });
+    const hint = (e: string) => hints.events.find((m) => m.get('Exten') === e)?.get('Hint');
+    expect([hint('800'), hint('805'), hint('trunk')]).toEqual(['SIP/800', 'PJSIP/805', undefined]);
+    const peers = await c.action({ Action: 'SIPpeers' });
+    expect(peers.events.filter((m) => m.event === 'PeerEntry').map((m) => m.get('ObjectName'))).toEqual(['800', '801', '802', '803', '804', 'trunk']);
+    const eps = await c.action({ Action: 'PJSIPShowEndpoints' });
+    expect(eps.events.filter((m) => m.event === 'EndpointList').map((m) => m.get('ObjectName'))).toEqual(['805', '806', '807', '808', '809']);
+    const members = await c.action({ Action: 'QueueStatus', Queue: '631' });
+    expect(members.events.filter((m) => m.event === 'QueueMember').map((m) => m.get('Location'))).toEqual(['Local/802@agents/n', 'PJSIP/806']);
+    // A PJSIP phone calls a SIP one; Status and CoreShowChannels list both.
+    const call = s.inboundCall({ from: '805', to: '802' });
+    await c.until(() => evs(c).filter((m) => m.event === 'BridgeEnter').length === 2, 'bridged');
+    expect(call.channel).toMatch(/^PJSIP\/805-/);
+    const st = await c.action({ Action: 'Status' });
+    expect(st.events.filter((m) => m.event === 'Status').map((m) => m.get('Channel')?.split('-')[0]).sort()).toEqual(['PJSIP/805', 'SIP/802']);
+    expect((await c.action({ Action: 'CoreShowChannels' })).events.filter((m) => m.event === 'CoreShowChannel').length).toBe(2);
+    await c.action({ Action: 'Hangup', Channel: call.channel });
+    await call.done;
+    for (const [iface, queue] of [
+      ['PJSIP/807', '630'],
+      ['SIP/803', '630'],
+    ] as const) {
+      expect((await c.action({ Action: 'QueueAdd', Queue: queue, Interface: iface })).response.get('Message')).toBe('Added interface to queue');
+      expect((await c.action({ Action: 'QueuePause', Queue: queue, Interface: iface, Paused: 'true' })).response.get('Message')).toBe('Interface paused successfully');
+      expect((await c.action({ Action: 'QueueRemove', Queue: queue, Interface: iface })).response.get('Message')).toBe('Removed interface from queue');
+    }
+    for (const tech of ['SIP/801', 'PJSIP/806']) {
+      const o = await c.action({ Action: 'Originate', Channel: tech, Context: 'test', Exten: 'answer', Priority: '1', Async: 'true' });
+      const resp = await c.event('OriginateResponse', { ActionID: o.response.actionId as string });
+      expect(resp.get('Channel')).toMatch(new RegExp(`^${tech}-`));
+      const r = await c.action({ Action: 'Redirect', Channel: resp.get('Channel') as string, Context: 'test', Exten: 'congestion', Priority: '1' });
+      expect(r.response.get('Message')).toBe('Redirect successful');
+    }
+    await c.until(() => s.pbx.channels.size === 0, 'originated calls over');
+    const spy = await c.action({ Action: 'Originate', Channel: 'PJSIP/805', Application: 'ChanSpy', Data: 'SIP/802,qS', Async: 'true' });
+    expect((await c.event('OriginateResponse', { ActionID: spy.response.actionId as string })).get('Response')).toBe('Success');
+  });
+
+  it('an Asterisk older than 13.8 reports its version and writes none of the newer headers', async () => {
+    const [s, c] = await start({ driver: 'pjsip', asteriskVersion: '11.25.3' });
+    const settings = await c.action({ Action: 'CoreSettings' });
+    expect(settings.response.get('AsteriskVersion')).toBe('11.25.3');
+    const version = await c.action({ Action: 'Command', Command: 'core show version' });
+    expect(version.response.get('Output')).toMatch(/^Asterisk 11\.25\.3 /);
+    const status = await c.action({ Action: 'QueueStatus', Queue: '630' });
+    await c.action({ Action: 'QueuePause', Queue: '630', Interface: 'PJSIP/800', Paused: 'true', Reason: 'lunch' });
+    s.inboundCall({ from: '801', to: '803' });
+    await c.event('Hangup');
+    await c.until(() => s.pbx.channels.size === 0, 'call over');
+    const members = [...status.events, ...evs(c)];
+    expect(members.some((m) => m.event === 'QueueMember' || m.event === 'QueueMemberPause')).toBe(true);
+    for (const m of members) for (const k of ['PausedReason', 'Wrapuptime', 'LoginTime', 'TechCause']) expect(m.has(k), `${m.event} ${k}`).toBe(false);
+  });
+});

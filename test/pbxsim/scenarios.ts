@@ -131,8 +131,10 @@ function play(pbx: Pbx, ch: Channel, o: Omit<InboundCallOptions, 'to'>, context:
       });
     };
   }
+  // Taken before the dialplan runs: a pickup's masquerade renames the struct at once.
+  const handle = { channel: ch.name, uniqueid: ch.uniqueid, linkedid: ch.linkedid };
   void runDialplan(pbx, ch, context, exten);
-  return { channel: ch.name, uniqueid: ch.uniqueid, linkedid: ch.linkedid, done: pbx.whenCallEnds(ch.linkedid) };
+  return { ...handle, done: pbx.whenCallEnds(handle.linkedid) };
 }
 
 /** Puts a phone's call on hold or takes it off (a re-INVITE with sendonly / sendrecv). */
