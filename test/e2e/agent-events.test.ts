@@ -6,7 +6,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseConfig } from '../../agent/config.ts';
 import { startPbxSim, type PbxSim } from '../pbxsim/index.ts';
-import { BEFORE_13_8, dropHeaders, startAmiProxy } from '../support/ami-proxy.ts';
 import { until } from '../support/wait.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
@@ -27,18 +26,15 @@ interface Setup {
   events: () => Record<string, any>[];
 }
 
-async function setup(extra = '', simOpts: { timeScale?: number; dropHeaders?: string[] } = {}): Promise<Setup> {
+async function setup(extra = '', simOpts: { timeScale?: number; asteriskVersion?: string } = {}): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'coo-ev-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const receiver = await new WebhookReceiver().start();
   cleanups.push(() => receiver.stop());
-  const sim = await startPbxSim({ driver: 'sip', timeScale: simOpts.timeScale ?? 0.02, timestampEvents: true });
+  const sim = await startPbxSim({ driver: 'sip', timeScale: simOpts.timeScale ?? 0.02, timestampEvents: true, asteriskVersion: simOpts.asteriskVersion });
   cleanups.push(() => sim.close());
-  // The agent reads the simulator through a proxy that drops what an older Asterisk does not send.
-  const proxy = simOpts.dropHeaders ? await startAmiProxy(sim.port, dropHeaders(...simOpts.dropHeaders)) : undefined;
-  if (proxy) cleanups.push(() => proxy.close());
   const config = parseConfig(
-    `[general]\nBINDPORT=0\nURL=${receiver.url}\nmac=${MAC}\nWEBHOOK_SECRET=${SECRET}\n${extra}\n[ami]\nhost=127.0.0.1\nport=${proxy?.port ?? sim.port}\nusername=coocenter\nsecret=coocenter\n[paths]\nmonitor=${dir}/monitor\nspool=${dir}/spool\n`,
+    `[general]\nBINDPORT=0\nURL=${receiver.url}\nmac=${MAC}\nWEBHOOK_SECRET=${SECRET}\n${extra}\n[ami]\nhost=127.0.0.1\nport=${sim.port}\nusername=coocenter\nsecret=coocenter\n[paths]\nmonitor=${dir}/monitor\nspool=${dir}/spool\n`,
   );
   const start = () => startAgent({ config, log: () => undefined, host: '127.0.0.1', port: 0, timeZone: 'Asia/Shanghai' });
   let agent = await start();
@@ -109,10 +105,10 @@ describe('agent events in LAN mode, from simulated calls to a real webhook recei
 });
 
 /** As Asterisk 13.8+ reports queue members, and as 13.0-13.7 does: no PausedReason, Wrapuptime, LoginTime. */
-for (const asterisk of [{ name: '13.8+', dropHeaders: undefined }, { name: 'before 13.8, no PausedReason', dropHeaders: BEFORE_13_8 }]) {
+for (const asterisk of [{ version: undefined, name: '13.8+' }, { version: '13.7.2', name: '13.7.2, no PausedReason' }]) {
   describe(`wrap-up (pausetime=yes), Asterisk ${asterisk.name}`, () => {
     it('pauses the agent after an answered call, unpauses after wrapup_seconds, and sends cc_cdr with that pauseTime', async () => {
-      const s = await setup('[enable]\npausetime=yes\nwrapup_seconds=1', { dropHeaders: asterisk.dropHeaders });
+      const s = await setup('[enable]\npausetime=yes\nwrapup_seconds=1', { asteriskVersion: asterisk.version });
       s.sim.setPhone('801', { answerAfterMs: null });
       const call = s.sim.queueCall({ from: '13800138001', queue: '630', talkMs: 2000, hangupBy: 'callee' });
       await call.done;
@@ -128,7 +124,7 @@ for (const asterisk of [{ name: '13.8+', dropHeaders: undefined }, { name: 'befo
     });
 
     it('ends early when the agent unpauses by hand, and never undoes a manual pause', async () => {
-      const s = await setup('[enable]\npausetime=yes\nwrapup_seconds=30', { dropHeaders: asterisk.dropHeaders });
+      const s = await setup('[enable]\npausetime=yes\nwrapup_seconds=30', { asteriskVersion: asterisk.version });
       s.sim.setPhone('801', { answerAfterMs: null });
       const call = s.sim.queueCall({ from: '13800138002', queue: '630', talkMs: 2000, hangupBy: 'caller' });
       await call.done;
@@ -148,7 +144,7 @@ for (const asterisk of [{ name: '13.8+', dropHeaders: undefined }, { name: 'befo
     });
 
     it('a restart during wrap-up does not leave the member paused, and the cc_cdr still goes out', async () => {
-      const s = await setup('[enable]\npausetime=yes\nwrapup_seconds=2', { dropHeaders: asterisk.dropHeaders });
+      const s = await setup('[enable]\npausetime=yes\nwrapup_seconds=2', { asteriskVersion: asterisk.version });
       s.sim.setPhone('801', { answerAfterMs: null });
       const call = s.sim.queueCall({ from: '13800138003', queue: '630', talkMs: 2000, hangupBy: 'caller' });
       await call.done;

@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck, type CheckLine } from '../../agent/check.ts';
 import { MIXED_DRIVERS, startPbxSim, type PbxSim } from '../pbxsim/index.ts';
-import { reportVersion, startAmiProxy } from '../support/ami-proxy.ts';
 import { provision, startEdge, tempDataDir } from '../support/edge-harness.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -67,12 +66,12 @@ describe('coocenter-agent --check', () => {
   });
 
   it('says what will not work on an older Asterisk: fix below 12, warn for 12 and 13.0-13.7', async () => {
-    const as = async (version: string) => {
-      const proxy = await startAmiProxy(sim.port, reportVersion(version));
+    const as = async (asteriskVersion: string) => {
+      const old = await startPbxSim({ driver: 'pjsip', asteriskVersion, timeScale: 0.05 });
       try {
-        return await check(conf({ amiPort: proxy.port, tunnel: null }));
+        return await check(conf({ amiPort: old.port, tunnel: null }));
       } finally {
-        await proxy.close();
+        await old.close();
       }
     };
     const ancient = await as('11.25.3');
