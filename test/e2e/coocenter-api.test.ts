@@ -83,7 +83,8 @@ for (const [driver, via] of [
       expect(r.body.status).toBe('success');
       expect(r.body.message).toBe('Peer status list will follow');
       const byExt = Object.fromEntries(r.body.data.map((row: any) => [row.Exten, row]));
-      expect(Object.keys(byExt).sort()).toEqual(['800', '801', '802', '803', '804', '805', '806', '807', '808', '809']);
+      // Every peer, as SIPpeers lists them: the phones and the simulator's trunk.
+      expect(Object.keys(byExt).sort()).toEqual(['800', '801', '802', '803', '804', '805', '806', '807', '808', '809', 'trunk']);
       expect(byExt['800']).toMatchObject({ Type: tech, IPAddr: '127.0.0.1' });
       expect(byExt['800'].Status).toMatch(/^OK \(\d+ ms\)$/);
       expect(byExt['808']).toMatchObject({ Type: tech, IPAddr: '-none-' });
