@@ -1,19 +1,22 @@
 import type { AmiRunner } from '../ami/types.ts';
 import type { CallerIdNames } from './caller-id-names.ts';
 
-/** The SIP channel driver the PBX runs: chan_sip (`SIP/800`) or chan_pjsip (`PJSIP/800`). */
+/** A SIP channel driver of the PBX: chan_sip (`SIP/800`) or chan_pjsip (`PJSIP/800`). */
 export type ChannelDriver = 'sip' | 'pjsip';
 
 /** What every operation needs besides its parameters. Built once by AmiDevice, per run for `ami`. */
 export interface OpContext {
   ami: AmiRunner;
-  /** The technology of an extension that no hint and no peer list places (agent/ami/driver.ts). */
+  /**
+   * Every extension's driver on a box with one; with both, the default for an extension that no hint
+   * and no peer list places (agent/ami/driver.ts).
+   */
   driver: ChannelDriver;
   /** Every driver loaded; with two, each extension is looked up for its own (agent/ops/phones.ts). */
   drivers: readonly ChannelDriver[];
   /** Dialplan context for Originate and Redirect (api.conf `[ami] context`). */
   context: string;
-  /** api.conf `[ami] member_interface`, e.g. `Local/{ext}@agents/n`; absent: the driver's interface. */
+  /** api.conf `[ami] member_interface`, e.g. `Local/{ext}@agents/n`; absent: the phone's own interface. */
   memberInterface?: string;
   /** How long Originate rings `src` before giving up, in ms. */
   originateTimeoutMs: number;
