@@ -558,6 +558,11 @@ export class CcCdrMachine {
         call.forwardNumber = ext;
         const iface = memberInterfaceOf(this.state.queues, channelDevice(picker));
         if (uniqueid !== undefined && iface !== undefined) this.answeredBy(call, uniqueid, iface);
+        else if (uniqueid !== undefined && call.legs?.[uniqueid]) {
+          // An AgentConnect ahead of this event took the picker's leg for the rung member's.
+          delete call.legs[uniqueid];
+          if (call.primaryLeg === uniqueid) call.primaryLeg = undefined;
+        }
         break;
       }
       case 'QueueCallerJoin': {

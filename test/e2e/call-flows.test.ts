@@ -119,6 +119,20 @@ for (const via of ['lan', 'edge'] as const) {
       expect(hangups.map((h) => h.channel.replace(/-.*/, '')).sort()).toEqual(['SIP/800', 'SIP/802', 'SIP/805']);
     });
 
+    it('queue call moved on by attended transfer: one record, the first agent kept, the target in forwardNumber', async () => {
+      const call = sim.queueCall({ from: '13800138000', queue: '630' });
+      await until(() => bridgedWith('800') || bridgedWith('801'), 'an agent answering');
+      const agentExt = bridgedWith('800') ? '800' : '801';
+      sim.atxfer(agentExt, '802');
+      await until(() => bridgedWith('802'), '802 answering the consult');
+      sim.hangupPhone(agentExt);
+      await until(() => bridgedWith('802') && !bridgedWith(agentExt), 'the customer talking to 802');
+      sim.hangupPhone(call.channel);
+      const cc = await recordOf(call.linkedid, call.done);
+      expect(cc).toMatchObject({ queueCode: '630', agentCode: agentExt, fwType: 'attended', forwardNumber: '802', hangupSide: 'caller', callType: 'incoming', missCause: '' });
+      expect(cc.holdTime).toBeGreaterThan(0);
+    });
+
     it('a ringing phone picked up by another: the record says who answered, and nothing is left open', async () => {
       const call = sim.inboundCall({ from: '805', to: '804' });
       await until(() => ringing('804'), '804 ringing');

@@ -210,6 +210,12 @@ async function connect(
     if (!caller.gone && reason === 'caller') reason = 'agent';
   });
   await pbx.bridgeEnded(bridge);
+  // An attended transfer put the consulted party in the agent's place; the caller talked on with it.
+  const partner = bridge.channels.find((c) => c !== caller && !c.hungUp);
+  if (agent.transferred && !caller.transferred && partner) {
+    complete(pbx, q, caller, winner, joinedAt, connectedAt, 'transfer', partner);
+    return;
+  }
   if (agent.transferred || caller.transferred) {
     // The transferred caller goes straight on to its new dialplan; app_queue's thread writes
     // AgentComplete and hangs the member up meanwhile (33: after the new Dial's Newchannel).
@@ -219,8 +225,7 @@ async function connect(
   complete(pbx, q, caller, winner, joinedAt, connectedAt, reason);
 }
 
-function complete(pbx: Pbx, q: QueueState, caller: Channel, winner: Attempt, joinedAt: number, connectedAt: number, reason: string): void {
-  const agent = winner.leg.ch;
+function complete(pbx: Pbx, q: QueueState, caller: Channel, winner: Attempt, joinedAt: number, connectedAt: number, reason: string, partner: Channel = winner.leg.ch): void {
   const holdMs = connectedAt - joinedAt;
   const talkMs = pbx.now() - connectedAt;
   agentEvent(pbx, 'AgentComplete', caller, winner, [
@@ -242,7 +247,7 @@ function complete(pbx: Pbx, q: QueueState, caller: Channel, winner: Attempt, joi
   // cdr_manager writes the answered member's record before the others (chan_sip/24, 27).
   caller.cdrs.splice(caller.cdrs.indexOf(winner.rec), 1);
   caller.cdrs.unshift(winner.rec);
-  endBridgedCall(pbx, caller, agent);
+  endBridgedCall(pbx, caller, partner);
   // A caller transferred away is in other dialplan by now; app_queue sets nothing on it.
   if (reason !== 'transfer') caller.vars.set('QUEUESTATUS', 'COMPLETED');
 }
