@@ -150,6 +150,13 @@ for (const via of ['lan', 'edge'] as const) {
       expect(cc.waitedMs).toBeLessThan(5000);
     });
 
+    it('a caller waiting in a queue nobody is logged in to (joinempty=yes) gives up: NO_AGENT_LOGIN', async () => {
+      const call = sim.queueCall({ from: '805', queue: '633', hangupAfterMs: 5000 });
+      const cc = await recordOf(call.linkedid, call.done);
+      expect(cc).toMatchObject({ queueCode: '633', cdrState: 'queue', missCause: 'NO_AGENT_LOGIN', hangupSide: 'caller', agentCode: '' });
+      expect(cc.waitedMs).toBeLessThan(5000);
+    });
+
     it('a trunk call to a DID with the stock dialplan: incoming, the DID, the agent hangs up', async () => {
       const call = sim.trunkCall({ from: '13800138000', did: '4001', talkMs: 2000, hangupBy: 'callee' });
       const cc = await recordOf(call.linkedid, call.done);
