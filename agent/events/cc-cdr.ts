@@ -998,7 +998,7 @@ function subject(ami: AmiMessage, event: string): { uniqueid: string | undefined
   }
 }
 
-/** Why a queue call was missed, in the SPEC's order; "" when answered or never queued. */
+/** Why a queue call was missed, in the documented order (docs/dialplan.md); "" when answered or never queued. */
 function missCause(call: CallState): CcCdrEvent['missCause'] {
   if (call.queueCode === '' || call.answered) return '';
   if (call.queueRefused !== undefined) return (call.membersAtJoin?.loggedIn ?? 0) > 0 ? 'NO_ASSIGN' : 'NO_AGENT_LOGIN';
