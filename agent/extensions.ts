@@ -13,13 +13,18 @@ export interface HintEntry {
 /** Hint devices that are not phones: device states the dialplan keeps for itself. */
 const NOT_A_PHONE = new Set(['Custom', 'Queue', 'Park', 'Calendar', 'Presence', 'MeetMe', 'ConfBridge', 'Local']);
 
+/** `Local/802@internal-00000002;1` and `;2` -> `Local/802@internal-00000002`: a Local pair's one name. */
+export function localPair(channel: string): string {
+  return channel.endsWith(';1') || channel.endsWith(';2') ? channel.slice(0, -2) : channel;
+}
+
 /**
  * The device of a channel name: `SIP/800-0000002c` -> `SIP/800`, `DAHDI/1-1` -> `DAHDI/1`,
  * `Local/802@internal-00000002;1` -> `Local/802@internal`. A name without the `-<sequence>` tail is
  * already a device.
  */
 export function channelDevice(channel: string): string {
-  const base = channel.endsWith(';1') || channel.endsWith(';2') ? channel.slice(0, -2) : channel;
+  const base = localPair(channel);
   const dash = base.lastIndexOf('-');
   return dash > base.indexOf('/') && dash > 0 ? base.slice(0, dash) : base;
 }

@@ -1,10 +1,11 @@
 import type { AmiMessage } from '../ami/message.ts';
 import type { CcCdrEvent } from '../../shared/events/cc-cdr.ts';
-import { channelDevice, ExtensionDirectory, type HintEntry } from '../extensions.ts';
-import { inferDirection } from './call-facts.ts';
+import { extensionOf } from '../../shared/toolbar/events.ts';
+import { channelDevice, ExtensionDirectory, isLocalChannel, type HintEntry } from '../extensions.ts';
+import { inferDirection } from './direction.ts';
 import { IVR_CHOICE_STEP, MIXMONITOR_FILENAME, TRANSFER_VARIABLE, USER_EVENT } from './dialplan.ts';
 import { field } from './fields.ts';
-import { applyMemberEvent, countMembers, MEMBER_EVENTS, memberExtension, memberInterfaceOf, type QueueMembers } from './queue-members.ts';
+import { applyMemberEvent, countMembers, MEMBER_EVENTS, memberInterfaceOf, type QueueMembers } from './queue-members.ts';
 import { recordingPath } from './recording-path.ts';
 import { eventTimeMs, formatPbxTime, seconds } from './time.ts';
 
@@ -116,7 +117,7 @@ export interface CallState {
    * Talk, hold and conversations counted when the queue connected the first agent: their part of the
    * talk is then Asterisk's own TalkTime (as queue_log has it) less the hold within it.
    */
-  atConnect?: { talkMs: number; holdMs: number; conversations: number };
+  atConnect?: { talkMs: number; holdMs: number; conversations: number } | null;
   /** The conversation whose rest TalkTime already counted (AgentComplete comes just before the bridge ends). */
   talkCountedFor?: number;
   /** Bridge id -> channels of this call in it. */
@@ -229,7 +230,7 @@ export const CC_CDR_EVENTS: ReadonlySet<string> = new Set([
 ]);
 
 /** The channel variables whose VarSet matters (the rest, half the AMI stream, is noise). */
-export const CC_CDR_VARIABLES: ReadonlySet<string> = new Set([MIXMONITOR_FILENAME, 'QUEUESTATUS', TRANSFER_VARIABLE, 'ATTENDEDTRANSFER', 'TRANSFERERNAME']);
+export const CC_CDR_VARIABLES: ReadonlySet<string> = new Set([MIXMONITOR_FILENAME, 'QUEUESTATUS', TRANSFER_VARIABLE]);
 
 /** QUEUESTATUS values of a caller the Queue app turned away without a QueueCallerJoin. */
 const REFUSED = new Set(['JOINEMPTY', 'JOINUNAVAIL', 'FULL', 'LEAVEEMPTY', 'LEAVEUNAVAIL']);
@@ -404,6 +405,7 @@ export class CcCdrMachine {
       for (const m of members) if (!list.includes(m)) list.push(m);
     }
     Object.assign((into.bridgeSize ??= {}), from.bridgeSize ?? {});
+    Object.assign((into.bridgeNums ??= {}), from.bridgeNums ?? {});
     for (const [u, since] of Object.entries(from.holds)) into.holds[u] ??= since;
     for (const [u, leg] of Object.entries(from.legs ?? {})) (into.legs ??= {})[u] ??= leg;
     into.primaryLeg ??= from.primaryLeg;
@@ -550,7 +552,7 @@ export class CcCdrMachine {
       }
       case 'Pickup': {
         const picker = field(ami, 'Channel');
-        const ext = this.directory.extensionOf(picker) ?? (memberExtension(channelDevice(picker)) || field(ami, 'CallerIDNum'));
+        const ext = this.directory.extensionOf(picker) ?? (extensionOf(picker) || field(ami, 'CallerIDNum'));
         call.pickupBy = ext;
         call.pickupUid = uniqueid;
         call.answered = true;
@@ -598,9 +600,10 @@ export class CcCdrMachine {
         if (Number.isFinite(ringS)) call.roundReportedMs = ringS * 1000;
         // A member's ringing phone picked up by another phone: the leg is the picker's, not the member's.
         if (destUniqueid !== undefined && destUniqueid !== call.pickupUid) this.answeredBy(call, destUniqueid, field(ami, 'Interface'));
-        if (!call.answered || call.atConnect === undefined) {
+        // The first connect only (null once its TalkTime was counted); a DialEnd ANSWER may come first.
+        if (call.atConnect === undefined) {
           this.syncTalk(call, t);
-          call.atConnect ??= { talkMs: call.talkMs, holdMs: this.holdSoFar(call, t), conversations: call.conversations ?? 0 };
+          call.atConnect = { talkMs: call.talkMs, holdMs: this.holdSoFar(call, t), conversations: call.conversations ?? 0 };
         }
         call.answered = true;
         call.location = 'bridged';
@@ -702,7 +705,7 @@ export class CcCdrMachine {
     const at = call.atConnect;
     // Only while that part is the last conversation: a later one's talk is not in TalkTime.
     if (!at || !Number.isFinite(talkS) || (call.conversations ?? 0) > at.conversations + 1) return;
-    call.atConnect = undefined;
+    call.atConnect = null;
     this.syncTalk(call, t);
     const held = this.holdSoFar(call, t) - at.holdMs;
     call.talkMs = at.talkMs + Math.max(0, talkS * 1000 - held);
@@ -730,12 +733,12 @@ export class CcCdrMachine {
     const known = legs[uniqueid];
     if (known) {
       known.iface = iface;
-      known.ext = memberExtension(iface);
+      known.ext = extensionOf(iface);
     } else {
       // One member can show up twice (a Local member and the phone it dials): one wrap-up.
       if (Object.values(legs).some((l) => l.iface === iface && !l.done)) return;
       if (!this.room(legs)) return;
-      legs[uniqueid] = { iface, ext: memberExtension(iface) };
+      legs[uniqueid] = { iface, ext: extensionOf(iface) };
     }
     call.primaryLeg ??= uniqueid;
     if (!call.answered) {
@@ -844,7 +847,7 @@ export class CcCdrMachine {
 
   /** The number a party shows: its extension, the one a Local channel dials, else its caller ID. */
   private numberOf(channel: string, callerIdNum: string): string {
-    if (channel.startsWith('Local/')) return channel.slice(6).split('@')[0] ?? callerIdNum;
+    if (isLocalChannel(channel)) return extensionOf(channel) || callerIdNum;
     return this.directory.extensionOf(channel) ?? callerIdNum;
   }
 
@@ -934,7 +937,7 @@ export class CcCdrMachine {
     // Legs whose Hangup never came (the call expired) end with it.
     for (const u of Object.keys(call.legs ?? {})) this.endLeg(call, u, endMs, out);
 
-    const member = call.agentIface ? memberExtension(call.agentIface) : '';
+    const member = extensionOf(call.agentIface);
     const agent = call.pickupBy ?? member;
     const ivrEnd = call.ivrEndMs ?? endMs;
     const ended = call.conversationEndedBy ?? '';

@@ -1,5 +1,5 @@
 import type { AmiMessage } from '../ami/message.ts';
-import { isLocalChannel } from '../extensions.ts';
+import { isLocalChannel, localPair } from '../extensions.ts';
 import { field } from './fields.ts';
 
 /** A phone channel and the number it shows. */
@@ -10,12 +10,7 @@ export interface Phone {
 
 const MAX_TRACKED = 5000;
 /** Variables Asterisk sets on an attended transfer's consult pair, naming the transferring phone. */
-const TRANSFERER_VARS = new Set(['ATTENDEDTRANSFER', 'TRANSFERERNAME']);
-
-/** `Local/802@internal-00000002;1` and `;2` -> `Local/802@internal-00000002`: the pair's one name. */
-function pairOf(channel: string): string {
-  return channel.endsWith(';1') || channel.endsWith(';2') ? channel.slice(0, -2) : channel;
-}
+export const TRANSFERER_VARIABLES: ReadonlySet<string> = new Set(['ATTENDEDTRANSFER', 'TRANSFERERNAME']);
 
 /**
  * Which phone stands behind each Local channel pair: the phone that dialled its `;1` half (a queue
@@ -30,7 +25,7 @@ export class LocalChannels {
 
   /** The phone behind a Local channel, once known. */
   phoneBehind(channel: string): Phone | undefined {
-    return this.behind.get(pairOf(channel));
+    return this.behind.get(localPair(channel));
   }
 
   note(ami: AmiMessage): void {
@@ -44,7 +39,7 @@ export class LocalChannels {
       case 'VarSet': {
         const channel = field(ami, 'Channel');
         const value = field(ami, 'Value');
-        if (TRANSFERER_VARS.has(ami.get('Variable') ?? '') && isLocalChannel(channel) && value !== '' && !this.behind.has(pairOf(channel))) {
+        if (TRANSFERER_VARIABLES.has(ami.get('Variable') ?? '') && isLocalChannel(channel) && value !== '' && !this.behind.has(localPair(channel))) {
           this.set(channel, { channel: value, num: '' });
         }
         break;
@@ -71,14 +66,14 @@ export class LocalChannels {
       }
       case 'Hangup': {
         const channel = field(ami, 'Channel');
-        if (channel.endsWith(';2') && isLocalChannel(channel)) this.behind.delete(pairOf(channel));
+        if (channel.endsWith(';2') && isLocalChannel(channel)) this.behind.delete(localPair(channel));
         break;
       }
     }
   }
 
   private set(localChannel: string, phone: Phone): void {
-    const pair = pairOf(localChannel);
+    const pair = localPair(localChannel);
     if (this.behind.has(pair)) return;
     if (this.behind.size >= MAX_TRACKED) this.behind.delete(this.behind.keys().next().value as string);
     this.behind.set(pair, phone);

@@ -17,14 +17,6 @@ const MAX_MEMBERS = 1000;
 /** AST_DEVICE_INVALID and AST_DEVICE_UNAVAILABLE: nobody is there to take a call. */
 const ABSENT = new Set(['4', '5']);
 
-/** The member's extension, from its interface: `SIP/800`, `PJSIP/800`, `Local/802@agents/n` -> 800, 802. */
-export function memberExtension(iface: string): string {
-  const slash = iface.indexOf('/');
-  const rest = slash === -1 ? iface : iface.slice(slash + 1);
-  const end = rest.search(/[@/]/);
-  return end === -1 ? rest : rest.slice(0, end);
-}
-
 /**
  * The queue interface of the member whose phone is `device` (`SIP/800`): a member named by it, or one
  * whose state interface it is. Undefined when the phone is no queue member's.

@@ -11,7 +11,7 @@ import { extensionstatus } from './extensionstatus.ts';
 import { field } from './fields.ts';
 import { hangup } from './hangup.ts';
 import { ivr } from './ivr.ts';
-import { LocalChannels } from './local-channels.ts';
+import { LocalChannels, TRANSFERER_VARIABLES } from './local-channels.ts';
 
 export type Translator = (ami: AmiMessage, ctx: TranslateContext) => DocumentedEvent | null;
 
@@ -26,6 +26,8 @@ export const TRANSLATORS: Readonly<Record<string, Translator>> = {
 };
 
 const WANTED: ReadonlySet<string> = new Set([...Object.keys(TRANSLATORS), ...CC_CDR_EVENTS]);
+/** Variables the call records read, and those that name the phone behind a consult's Local pair. */
+const WANTED_VARIABLES: ReadonlySet<string> = new Set([...CC_CDR_VARIABLES, ...TRANSFERER_VARIABLES]);
 
 /**
  * True for events nothing here reads: most VarSets (half the stream), Newexten but the Queue app's,
@@ -33,7 +35,7 @@ const WANTED: ReadonlySet<string> = new Set([...Object.keys(TRANSLATORS), ...CC_
  */
 export function isNoise(ami: AmiMessage): boolean {
   const name = ami.event;
-  if (name === 'VarSet') return !CC_CDR_VARIABLES.has(ami.get('Variable') ?? '');
+  if (name === 'VarSet') return !WANTED_VARIABLES.has(ami.get('Variable') ?? '');
   if (name === 'Newexten') return ami.get('Application') !== 'Queue';
   return name === undefined || !WANTED.has(name);
 }
