@@ -68,18 +68,8 @@ export interface PickupOptions {
 export function pickup(pbx: Pbx, o: PickupOptions): ScenarioHandle {
   const leg = pickupTarget(pbx, pbx.deviceOf(o.target));
   if (!leg) throw new SimError('SIM_NO_CHANNEL', `nothing rings on ${pbx.deviceOf(o.target)}`);
-  if (o.talkMs !== undefined) {
-    const talkMs = o.talkMs;
-    // The leg is moved to the picker's identity and answered; time the talk from its bridge.
-    leg.onBridged = (b) => {
-      void pbx.sleep(leg, talkMs).then((alive) => {
-        if (!alive || leg.bridge !== b) return;
-        const other = b.channels.find((c) => c !== leg);
-        const who = o.hangupBy === 'caller' && other ? other : leg;
-        pbx.softHangup(who, who.inQueue ? 0 : 16, 'HangupRequest');
-      });
-    };
-  }
+  // The leg is moved to the picker's identity and answered; time the talk from its bridge.
+  if (o.talkMs !== undefined) hangUpAfterTalk(pbx, leg, o.talkMs, o.hangupBy === 'caller');
   const linkedid = leg.linkedid;
   const h = inboundCall(pbx, { from: o.by, to: `*8${o.target}` });
   return { ...h, done: pbx.whenGone((c) => c.uniqueid === h.uniqueid || c.linkedid === linkedid || c.linkedid === h.linkedid) };
@@ -95,8 +85,24 @@ export function channelOf(pbx: Pbx, target: string): Channel {
 /** The phone hangs up (a BYE, or a CANCEL while it rings out): HangupRequest, as phones do. */
 export function phoneHangup(pbx: Pbx, target: string): Channel {
   const ch = channelOf(pbx, target);
-  pbx.softHangup(ch, ch.inQueue ? 0 : 16, 'HangupRequest');
+  bye(pbx, ch);
   return ch;
+}
+
+/** A BYE from the channel's phone; app_queue's caller hangs up with no cause of its own (chan_sip/25, 27). */
+function bye(pbx: Pbx, ch: Channel): void {
+  pbx.softHangup(ch, ch.inQueue ? 0 : 16, 'HangupRequest');
+}
+
+/** Once `ch` is bridged the call lasts `talkMs` (simulated), then `ch`, or the other party, hangs up. */
+function hangUpAfterTalk(pbx: Pbx, ch: Channel, talkMs: number, otherHangsUp: boolean): void {
+  ch.onBridged = (b) => {
+    void pbx.sleep(ch, talkMs).then((alive) => {
+      if (!alive || ch.bridge !== b) return;
+      const other = b.channels.find((c) => c !== ch);
+      bye(pbx, otherHangsUp && other ? other : ch);
+    });
+  };
 }
 
 /** AMI BlindTransfer / Atxfer of a phone's (or a named) channel, without going through AMI. */
@@ -112,25 +118,14 @@ function play(pbx: Pbx, ch: Channel, o: Omit<InboundCallOptions, 'to'>, context:
   if (o.hangupAfterMs !== undefined) {
     void pbx.sleep(ch, o.hangupAfterMs).then((alive) => {
       if (!alive) return;
-      // app_queue's caller hangs up with no cause of its own (chan_sip/25, 27).
-      if (ch.state === 6) return pbx.softHangup(ch, ch.inQueue ? 0 : 16, 'HangupRequest');
+      if (ch.state === 6) return bye(pbx, ch);
       // A CANCEL before answer: chan_sip reports cause 0, PJSIP 127 with the 487 it answered (23).
       const pjsip = pbx.driverOfChannel(ch) === 'pjsip';
       if (pjsip) ch.techCause = 487;
       pbx.softHangup(ch, pjsip ? 127 : 0, 'HangupRequest');
     });
   }
-  if (o.talkMs !== undefined) {
-    const talkMs = o.talkMs;
-    ch.onBridged = (b) => {
-      void pbx.sleep(ch, talkMs).then((alive) => {
-        if (!alive || ch.bridge !== b) return;
-        const other = b.channels.find((c) => c !== ch);
-        const who = o.hangupBy === 'callee' && other ? other : ch;
-        pbx.softHangup(who, who.inQueue ? 0 : 16, 'HangupRequest');
-      });
-    };
-  }
+  if (o.talkMs !== undefined) hangUpAfterTalk(pbx, ch, o.talkMs, o.hangupBy === 'callee');
   // Taken before the dialplan runs: a pickup's masquerade renames the struct at once.
   const handle = { channel: ch.name, uniqueid: ch.uniqueid, linkedid: ch.linkedid };
   void runDialplan(pbx, ch, context, exten);
