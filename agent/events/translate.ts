@@ -25,7 +25,11 @@ export const TRANSLATORS: Readonly<Record<string, Translator>> = {
   Cdr: cdr,
 };
 
-const WANTED: ReadonlySet<string> = new Set([...Object.keys(TRANSLATORS), ...CC_CDR_EVENTS]);
+/**
+ * Every AMI event the agent reads: the translators', and the cc_cdr machine's (which cover the toolbar's
+ * and the wrap-up's). deploy/manager.conf.example grants their read classes (test/unit/deploy-manager-conf.test.ts).
+ */
+export const READ_EVENTS: ReadonlySet<string> = new Set([...Object.keys(TRANSLATORS), ...CC_CDR_EVENTS]);
 /** Variables the call records read, and those that name the phone behind a consult's Local pair. */
 const WANTED_VARIABLES: ReadonlySet<string> = new Set([...CC_CDR_VARIABLES, ...TRANSFERER_VARIABLES]);
 
@@ -37,7 +41,7 @@ export function isNoise(ami: AmiMessage): boolean {
   const name = ami.event;
   if (name === 'VarSet') return !WANTED_VARIABLES.has(ami.get('Variable') ?? '');
   if (name === 'Newexten') return ami.get('Application') !== 'Queue';
-  return name === undefined || !WANTED.has(name);
+  return name === undefined || !READ_EVENTS.has(name);
 }
 
 export interface EventTranslatorOptions {
