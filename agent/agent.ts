@@ -29,6 +29,7 @@ import { AgentToolbar } from './toolbar.ts';
 import { TunnelClient } from './tunnel/client.ts';
 import type { TunnelConnect } from './tunnel/socket.ts';
 import { wsConnect } from './tunnel/ws-connect.ts';
+import { describeRuntime } from './runtime.ts';
 import { AGENT_VERSION } from './version.ts';
 
 export interface AgentOptions {
@@ -223,6 +224,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
           const g = gaps.snapshot().gaps.slice(-100);
           return {
             agentVersion: AGENT_VERSION,
+            runtime: describeRuntime(),
             timeZone,
             driver,
             url: config.general.url ?? null,

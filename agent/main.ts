@@ -4,6 +4,8 @@ import { describeDrivers } from './ami/driver.ts';
 import { formatCheckLine, runCheck } from './check.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { jsonLog } from './log.ts';
+import { describeRuntime } from './runtime.ts';
+import { AGENT_VERSION } from './version.ts';
 
 const HELP = `coocenter-agent: the coocenter agent on an Asterisk PBX
 
@@ -14,6 +16,7 @@ Usage:
 Options:
   --config PATH   api.conf to read (default ./api.conf)
   --check         check api.conf, the AMI login and the edge, then exit
+  --version       the agent's version and the Node it runs on
   --help          this text
 
 Prints "agent ready" and where the LAN API listens once AMI is logged in.
@@ -24,7 +27,7 @@ async function main(): Promise<number> {
   let args;
   try {
     args = parseArgs({
-      options: { config: { type: 'string', default: 'api.conf' }, check: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+      options: { config: { type: 'string', default: 'api.conf' }, check: { type: 'boolean', default: false }, help: { type: 'boolean', default: false }, version: { type: 'boolean', default: false } },
       strict: true,
     });
   } catch (e) {
@@ -33,6 +36,10 @@ async function main(): Promise<number> {
   }
   if (args.values.help) {
     process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (args.values.version) {
+    process.stdout.write(`coocenter-agent ${AGENT_VERSION} ${describeRuntime()}\n`);
     return 0;
   }
   if (args.values.check) {
@@ -50,6 +57,7 @@ async function main(): Promise<number> {
     throw e;
   }
   const log = jsonLog({ component: 'agent' });
+  log({ msg: 'agent starting', version: AGENT_VERSION, runtime: describeRuntime() });
   for (const w of config.warnings) log({ level: 'warn', msg: w });
   const agent = await startAgent({ config, log }).catch((e: Error) => {
     process.stderr.write(`agent failed to start: ${e.message}\n`);

@@ -68,6 +68,8 @@ interface Stream {
  */
 export class TunnelClient {
   private statusValue: TunnelStatus = 'idle';
+  /** sendStatus was called while the hello waited for its welcome. */
+  private statusPending = false;
   private socket: TunnelSocket | null = null;
   private serial = 0;
   private attempt = 0;
@@ -106,7 +108,10 @@ export class TunnelClient {
 
   /** Tells the edge what changed (AMI up/down, the day's WEBKEY digests, outbox counters). */
   sendStatus(): void {
+    // A change between the hello and the welcome (AMI logging in meanwhile) is sent once welcomed.
+    if (this.statusValue === 'waiting-welcome') this.statusPending = true;
     if (this.statusValue !== 'online') return;
+    this.statusPending = false;
     const h = this.opts.hello();
     const frame: StatusFrame = { t: 'status', ami: h.ami, webkeyDigests: h.webkeyDigests, outbox: h.outbox, gaps: h.gaps };
     if (h.asteriskVersion !== undefined) frame.asteriskVersion = h.asteriskVersion;
@@ -160,6 +165,7 @@ export class TunnelClient {
 
   private onOpen(): void {
     this.setStatus('waiting-welcome');
+    this.statusPending = false;
     this.lastHeard = this.opts.clock.now();
     const hello: HelloFrame = { t: 'hello', v: PROTOCOL_VERSION, mac: this.opts.mac, ...this.opts.hello() };
     this.send(hello);
@@ -221,6 +227,7 @@ export class TunnelClient {
     if (committed >= firstUnacked) void this.opts.outbox.ack(committed);
     this.attempt = 0;
     this.setStatus('online');
+    if (this.statusPending) this.sendStatus();
     this.scheduleHeartbeat();
     void this.pump();
   }

@@ -207,6 +207,7 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
       since: iso(info.since),
       lastDisconnect: info.lastDisconnect && { ...info.lastDisconnect, at: iso(info.lastDisconnect.at) },
       agentVersion: f?.agentVersion ?? null,
+      agentRuntime: f?.runtime ?? null,
       asteriskVersion: f?.asteriskVersion ?? null,
       // What works on that Asterisk, assessed here from the version so every edge says it alike.
       asteriskSupport: f?.asteriskVersion ? assessAsteriskVersion(f.asteriskVersion) : null,

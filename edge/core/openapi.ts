@@ -51,6 +51,7 @@ const deviceStatus = obj({
   since: strOrNull,
   lastDisconnect: { anyOf: [{ type: 'null' }, obj({ at: str, code: int, reason: str })] },
   agentVersion: strOrNull,
+  agentRuntime: { type: ['string', 'null'], description: "the agent's Node and build, e.g. `node v26.12.1 (single executable) linux-x64`" },
   asteriskVersion: strOrNull,
   asteriskSupport: {
     description: 'what works on that Asterisk (supported: 13.8 to 22); detail says what is missing and what to do',

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startEdgeServer } from './server.ts';
+import { sqliteEngine } from './sqlite-store.ts';
 
 const HELP = `coocenter-edge: serves the coocenter-api of many PBXs at /devices/{mac}/coocenter-api
 
@@ -43,7 +44,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 const adminKey = process.env.COOCENTER_ADMIN_KEY || undefined;
 
 const server = await startEdgeServer({ port, host: args.host, dataDir: args.data, adminKey, log, corsOrigins: args.cors });
-process.stdout.write(`edge listening on ${server.url} (data in ${args.data})\n`);
+process.stdout.write(`edge listening on ${server.url} (data in ${args.data}, SQLite through ${sqliteEngine()}, Node ${process.version})\n`);
 process.stdout.write(
   adminKey
     ? `create the first tenant: curl -X POST ${server.url}/admin/tenants -H "Authorization: Bearer $COOCENTER_ADMIN_KEY" -H 'Content-Type: application/json' -d '{"name":"acme"}'\n`

@@ -1,9 +1,25 @@
-import Database from 'better-sqlite3';
-import { createSqlStore, type SqlDriver, type SqlValue } from '../core/sql-store.ts';
+import { createSqlStore } from '../core/sql-store.ts';
 import type { EdgeStore } from '../core/store.ts';
+import { openBetterSqlite } from './sqlite-better.ts';
+import { openNodeSqlite } from './sqlite-node.ts';
 
 export interface SqliteStore extends EdgeStore {
   close(): void;
+  /** Which SQLite binding holds the file: `node:sqlite` (Node 22.13+) or `better-sqlite3` (Node 20). */
+  readonly engine: SqliteEngine;
+}
+
+export type SqliteEngine = 'node:sqlite' | 'better-sqlite3';
+
+/**
+ * Node's own SQLite where the running Node has it, so the edge needs no native addon built for each
+ * Node ABI (better-sqlite3 12 builds only for Node 20 here, 13 only for 22+); better-sqlite3 on Node
+ * 20, which has none. COOCENTER_SQLITE=better-sqlite3 picks the addon on a newer Node where it is
+ * installed.
+ */
+export function sqliteEngine(env: NodeJS.ProcessEnv = process.env): SqliteEngine {
+  if (env.COOCENTER_SQLITE === 'better-sqlite3') return 'better-sqlite3';
+  return process.getBuiltinModule?.('node:sqlite') ? 'node:sqlite' : 'better-sqlite3';
 }
 
 /**
@@ -13,30 +29,7 @@ export interface SqliteStore extends EdgeStore {
  * the process and skips only the fsync, and the next FULL commit's fsync of the append-only WAL makes
  * them durable too; a power loss before that can only undo acks, so events are sent again, not lost.
  */
-export function openSqliteStore(file: string): SqliteStore {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  const statements = new Map<string, Database.Statement<SqlValue[]>>();
-  const prepared = (sql: string) => {
-    let s = statements.get(sql);
-    if (!s) statements.set(sql, (s = db.prepare<SqlValue[]>(sql)));
-    return s;
-  };
-  const driver: SqlDriver = {
-    script: (sql) => void db.exec(sql),
-    all: <T>(sql: string, ...params: SqlValue[]) => prepared(sql).all(...params) as T[],
-    run: (sql, ...params) => prepared(sql).run(...params).changes,
-    transaction: (fn, durability = 'full') => {
-      if (durability === 'full') return db.transaction(fn)();
-      db.pragma('synchronous = NORMAL');
-      try {
-        return db.transaction(fn)();
-      } finally {
-        db.pragma('synchronous = FULL');
-      }
-    },
-  };
-  return Object.assign(createSqlStore(driver, { defer: setImmediate }), { close: () => db.close() });
+export function openSqliteStore(file: string, engine: SqliteEngine = sqliteEngine()): SqliteStore {
+  const db = engine === 'node:sqlite' ? openNodeSqlite(file) : openBetterSqlite(file);
+  return Object.assign(createSqlStore(db.driver, { defer: setImmediate }), { close: db.close, engine });
 }

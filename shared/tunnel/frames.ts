@@ -49,6 +49,8 @@ export const helloFrame = z.object({
   v: z.number().int(),
   mac,
   agentVersion: shortText,
+  /** Node version and build (`node v26.12.1 (single executable) linux-x64`); absent from older agents. */
+  runtime: shortText.optional(),
   timeZone: shortText,
   driver: z.enum(['sip', 'pjsip']).nullable(),
   /** The box's own push URL from api.conf; the edge's admin setting wins over it. */

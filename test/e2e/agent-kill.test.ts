@@ -1,15 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { Outbox } from '../../agent/outbox/outbox.ts';
 import { startPbxSim } from '../pbxsim/index.ts';
+import { kill9, startAgentProcess } from '../support/agent-process.ts';
 import { until } from '../support/wait.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'coo-kill-'));
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -17,26 +16,6 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-
-function startAgentProcess(conf: string): Promise<{ child: ChildProcess; lanUrl: string }> {
-  const child = spawn('node', ['bin/coocenter-agent.js', '--config', conf], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /LAN API on (http\S+?\/coocenter-api)/.exec(out);
-      if (m) resolve({ child, lanUrl: m[1] as string });
-    });
-    child.on('exit', (code) => reject(new Error(`agent exited ${code}`)));
-  });
-}
-
-const kill9 = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 
 it('kill -9 of the agent mid-stream and mid-call loses nothing it had read', async () => {
   const sim = await startPbxSim({ driver: 'sip', timeScale: 0.02 });
@@ -52,7 +31,7 @@ it('kill -9 of the agent mid-stream and mid-call loses nothing it had read', asy
       conf,
       `[general]\nBINDPORT=0\nURL=${receiver.url}\nmac=68:69:2e:03:8b:3e\nWEBHOOK_SECRET=s3cret\n[ami]\nhost=127.0.0.1\nport=${sim.port}\nusername=coocenter\nsecret=coocenter\n[paths]\nmonitor=${dir}/monitor\nspool=${dir}/spool\n`,
     );
-    let agent = await startAgentProcess(conf);
+    let agent = await startAgentProcess(conf, children);
     // A short call while the receiver refuses everything: its events wait in the outbox.
     await sim.inboundCall({ from: '801', to: '802', talkMs: 3000 }).done;
     // A queue call still going on when the agent dies.
@@ -73,7 +52,7 @@ it('kill -9 of the agent mid-stream and mid-call loses nothing it had read', asy
     expect(written).toBeGreaterThan(10);
 
     up = true;
-    agent = await startAgentProcess(conf);
+    agent = await startAgentProcess(conf, children);
     const hang = await fetch(`${agent.lanUrl}/extensions/hangup`, { method: 'POST', body: new URLSearchParams({ extension: '800' }) });
     expect(hang.status).toBe(200);
     await call.done;

@@ -106,24 +106,4 @@ describe('the bins, as an operator runs them', () => {
       expect(r.stdout).toMatch(/Usage|usage/);
     }
   });
-
-  it('npm run build bundles the agent into one file that runs with plain node', async () => {
-    const out = join(dir, 'coocenter-agent.mjs');
-    const b = await run('node', ['bin/run-ts.js', 'scripts/build.ts', out]);
-    expect(b.code, b.stderr).toBe(0);
-    const sim = await startUntil('node', ['bin/coocenter-pbxsim.js', '--port', '0', '--time-scale', '0.05'], /^AMI listening on /);
-    const port = Number(/:(\d+)$/.exec(sim.line.trim())?.[1]);
-    // Run from an empty folder so nothing can come from node_modules.
-    const agent = spawn('node', [out, '--config', apiConf(port)], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(agent);
-    const line = await new Promise<string>((resolve, reject) => {
-      let acc = '';
-      agent.stdout!.on('data', (d: Buffer) => {
-        acc += d.toString();
-        if (acc.includes('agent ready')) resolve(acc);
-      });
-      agent.on('exit', (c) => reject(new Error(`bundle exited ${c}`)));
-    });
-    expect(line).toMatch(/agent ready/);
-  }, 60_000);
 });

@@ -1,29 +1,29 @@
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { GroupCommit } from '../../edge/core/group-commit.ts';
 import type { SqlDriver } from '../../edge/core/sql-store.ts';
+import { openBetterSqlite } from '../../edge/node/sqlite-better.ts';
+import { openNodeSqlite } from '../../edge/node/sqlite-node.ts';
+import { sqliteEngine } from '../../edge/node/sqlite-store.ts';
 
-/** An in-memory SQLite driver that records each outermost transaction's durability. */
+/** The SQLite driver this Node's edge runs on, in memory, recording each outermost transaction's durability. */
 function driver() {
-  const db = new Database(':memory:');
-  db.exec('CREATE TABLE t (v INTEGER NOT NULL)');
+  const db = (sqliteEngine() === 'node:sqlite' ? openNodeSqlite : openBetterSqlite)(':memory:').driver;
+  db.script('CREATE TABLE t (v INTEGER NOT NULL)');
   const commits: string[] = [];
   let depth = 0;
   const sql: SqlDriver = {
-    script: (s) => void db.exec(s),
-    all: <T>(s: string, ...p: (string | number | null)[]) => db.prepare(s).all(...p) as T[],
-    run: (s, ...p) => db.prepare(s).run(...p).changes,
+    ...db,
     transaction: (fn, durability = 'full') => {
       if (depth === 0) commits.push(durability);
       depth++;
       try {
-        return db.transaction(fn)();
+        return db.transaction(fn, durability);
       } finally {
         depth--;
       }
     },
   };
-  const values = () => db.prepare('SELECT v FROM t ORDER BY v').all().map((r) => (r as { v: number }).v);
+  const values = () => db.all<{ v: number }>('SELECT v FROM t ORDER BY v').map((r) => r.v);
   return { sql, commits, values };
 }
 
