@@ -1,6 +1,7 @@
 import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeadLetter, QueueEntry, ReplayableQueue } from '../../shared/delivery/queue.ts';
+import { parseRetryState, type RetryState } from '../../shared/delivery/retry-state.ts';
 import { syncDir, writeFileAtomic } from './atomic-file.ts';
 import { DeadLetterFile } from './dead-letter-file.ts';
 import { decodeRecord, encodeRecord } from './record.ts';
@@ -60,6 +61,7 @@ interface Position {
 }
 
 const SEGMENT_PREFIX = 'seg-';
+const RETRY_STATE_FILE = 'retry-state.json';
 const SEGMENT_SUFFIX = '.log';
 const READ_CHUNK = 64 * 1024;
 
@@ -231,6 +233,28 @@ export class Outbox implements ReplayableQueue {
 
   removeDeadLetter(seq: number): Promise<boolean> {
     return this.deadLetters.remove(seq);
+  }
+
+  /** The LAN delivery's retry schedule for the head, kept beside the spool (tunnel mode never writes it). */
+  async loadRetryState(): Promise<RetryState | null> {
+    try {
+      return parseRetryState(await readFile(join(this.dir, RETRY_STATE_FILE), 'utf8'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return null;
+    }
+  }
+
+  async saveRetryState(state: RetryState | null): Promise<void> {
+    const path = join(this.dir, RETRY_STATE_FILE);
+    if (state !== null) return writeFileAtomic(path, JSON.stringify(state));
+    try {
+      await unlink(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return;
+    }
+    await syncDir(this.dir);
   }
 
   /** Only what is still on disk can be replayed: segments are deleted once fully acknowledged. */

@@ -10,7 +10,7 @@ import type { Device } from '../../shared/device.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { jsonBody } from '../../shared/http/json-body.ts';
 import { RateLimitedError, TokenBuckets, type RateLimit } from '../../shared/http/rate-limit.ts';
-import { createMemoryIdempotencyStore, type IdempotencyStore } from '../../shared/idempotency.ts';
+import { createStoredIdempotencyStore, type IdempotencyStore } from '../../shared/idempotency.ts';
 import { DOCS_PAGE } from '../../shared/api/docs-page.ts';
 import { ToolbarFeed } from '../../shared/toolbar/feed.ts';
 import { createToolbarRoutes } from '../../shared/toolbar/routes.ts';
@@ -228,6 +228,8 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
         stopped: delivery.stopped,
         lastDeliveredAt: iso(delivery.lastDeliveredAt),
         lastError: delivery.lastError && { ...delivery.lastError, at: iso(delivery.lastError.at) },
+        attempts: delivery.headAttempts,
+        nextAttemptAt: iso(delivery.nextAttemptAt),
       },
     });
   });
@@ -302,7 +304,7 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
       return p.kind === 'toolbar' ? scopedDevice(relayed, p) : relayed;
     },
     deviceId: (c) => macOf(c),
-    idempotency: opts.idempotency ?? createMemoryIdempotencyStore({ now: clock.now }),
+    idempotency: opts.idempotency ?? createStoredIdempotencyStore({ now: clock.now, table: store }),
     allowOrigin: (origin) => origins.has('*') || origins.has(origin),
     log,
     newRequestId: () => crypto.randomUUID(),

@@ -85,9 +85,9 @@ export class EdgeDeliveries {
     try {
       const res = await (this.opts.fetch ?? fetch)(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(15_000) });
       res.body?.cancel().catch(() => {});
-      return { ...classifyResponse(res.status, res.statusText, null), url };
+      return { ...classifyResponse(res.status, res.statusText, null, res.headers.get('location')), url };
     } catch (e) {
-      return { kind: 'retry', message: `could not reach the receiver: ${e instanceof Error ? e.message : String(e)}`, url };
+      return { kind: 'retry', message: `could not reach the receiver: ${e instanceof Error ? e.message : String(e)}`, fault: 'unreachable', url };
     }
   }
 

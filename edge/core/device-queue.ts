@@ -12,5 +12,7 @@ export function deviceQueue(store: EdgeStore, mac: string, now: () => number): R
     replayFrom: (seq) => store.replayFrom(mac, seq),
     listDeadLetters: () => store.listDeadLetters(mac),
     removeDeadLetter: (seq) => store.removeDeadLetter(mac, seq),
+    loadRetryState: () => store.getRetryState(mac),
+    saveRetryState: (state) => store.putRetryState(mac, state),
   };
 }

@@ -1,5 +1,7 @@
 import type { DeadLetter, QueueEntry } from '../../shared/delivery/queue.ts';
 import type { OutboxEvent } from '../../shared/tunnel/frames.ts';
+import type { RetryState } from '../../shared/delivery/retry-state.ts';
+import type { KeptAnswer } from '../../shared/idempotency.ts';
 import type { AuditEntry, DeviceRecord, EdgeStore, TenantKeyRecord, TenantRecord } from './store.ts';
 
 interface Row extends QueueEntry {
@@ -16,6 +18,8 @@ export function createMemoryStore(): EdgeStore {
   const devices = new Map<string, DeviceRecord>();
   const queues = new Map<string, Row[]>();
   const audit: AuditEntry[] = [];
+  const retry = new Map<string, RetryState>();
+  const idempotent = new Map<string, KeptAnswer>();
   /** Highest seq committed per `mac epoch`, kept when delivered rows are pruned. */
   const committed = new Map<string, number>();
   const queue = (mac: string) => {
@@ -61,6 +65,7 @@ export function createMemoryStore(): EdgeStore {
     },
     async deleteDevice(mac) {
       queues.delete(mac);
+      retry.delete(mac);
       for (const k of committed.keys()) if (k.startsWith(`${mac} `)) committed.delete(k);
       return devices.delete(mac);
     },
@@ -124,6 +129,21 @@ export function createMemoryStore(): EdgeStore {
         if (first === -1) first = r.seq;
       }
       return first;
+    },
+    async getRetryState(mac) {
+      return retry.get(mac) ?? null;
+    },
+    async putRetryState(mac, state) {
+      if (state === null) retry.delete(mac);
+      else retry.set(mac, state);
+    },
+    async getIdempotent(id, now) {
+      const r = idempotent.get(id);
+      return r && r.expiresAt > now ? r : undefined;
+    },
+    async putIdempotent(id, record, now) {
+      for (const [k, r] of idempotent) if (r.expiresAt <= now) idempotent.delete(k);
+      idempotent.set(id, record);
     },
     async pruneDelivered(before) {
       let n = 0;

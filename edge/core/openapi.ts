@@ -71,7 +71,15 @@ const deviceStatus = obj({
   delivery: {
     anyOf: [
       { type: 'null' },
-      obj({ url: strOrNull, state: str, stopped: { type: ['string', 'null'] }, lastDeliveredAt: strOrNull, lastError: { anyOf: [{ type: 'null' }, { type: 'object' }] } }),
+      obj({
+        url: strOrNull,
+        state: str,
+        stopped: { type: ['string', 'null'], description: 'why delivery stopped (410 Gone, a redirect) and what to fix' },
+        lastDeliveredAt: strOrNull,
+        lastError: { anyOf: [{ type: 'null' }, { type: 'object' }] },
+        attempts: { ...int, description: 'failed attempts of the event at the head of the queue' },
+        nextAttemptAt: { ...strOrNull, description: 'when the head is tried again, while waiting' },
+      }),
     ],
   },
 });

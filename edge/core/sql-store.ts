@@ -1,4 +1,5 @@
 import type { DeadLetter, QueueEntry } from '../../shared/delivery/queue.ts';
+import { parseRetryState } from '../../shared/delivery/retry-state.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { AuditEntry, DeviceRecord, EdgeStore, TenantKeyRecord, TenantRecord } from './store.ts';
 
@@ -20,6 +21,10 @@ CREATE TABLE IF NOT EXISTS audit (
   tenant TEXT NOT NULL, action TEXT NOT NULL, params TEXT NOT NULL, status INTEGER NOT NULL, request_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_mac ON audit (mac, id);
 CREATE INDEX IF NOT EXISTS audit_tenant ON audit (tenant, id);
+CREATE TABLE IF NOT EXISTS retry_state (mac TEXT PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (
+  id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS idempotency_expiry ON idempotency (expires_at);
 `;
 
 interface DeviceRow {
@@ -113,6 +118,7 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
   const removeDevice = (mac: string) => db.transaction(() => {
     db.run('DELETE FROM events WHERE mac = ?', mac);
     db.run('DELETE FROM committed WHERE mac = ?', mac);
+    db.run('DELETE FROM retry_state WHERE mac = ?', mac);
     return db.run('DELETE FROM devices WHERE mac = ?', mac) > 0;
   });
 
@@ -210,6 +216,26 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
     },
     async replayFrom(mac, seq) {
       return replay(mac, seq);
+    },
+    async getRetryState(mac) {
+      return parseRetryState(one<{ state: string }>('SELECT state FROM retry_state WHERE mac = ?', mac)?.state);
+    },
+    async putRetryState(mac, state) {
+      if (state === null) db.run('DELETE FROM retry_state WHERE mac = ?', mac);
+      else db.run('INSERT OR REPLACE INTO retry_state (mac, state) VALUES (?, ?)', mac, JSON.stringify(state));
+    },
+    async getIdempotent(id, now) {
+      const r = one<{ fingerprint: string; status: number; body: string; expires_at: number }>('SELECT * FROM idempotency WHERE id = ? AND expires_at > ?', id, now);
+      return r && { fingerprint: r.fingerprint, answer: { status: r.status, body: JSON.parse(r.body) as unknown }, expiresAt: r.expires_at };
+    },
+    async putIdempotent(id, rec, now) {
+      db.transaction(() => {
+        db.run('DELETE FROM idempotency WHERE expires_at <= ?', now);
+        db.run(
+          'INSERT OR REPLACE INTO idempotency (id, fingerprint, status, body, expires_at) VALUES (?, ?, ?, ?, ?)',
+          id, rec.fingerprint, rec.answer.status, JSON.stringify(rec.answer.body ?? null), rec.expiresAt,
+        );
+      });
     },
     async pruneDelivered(before) {
       return db.run("DELETE FROM events WHERE state = 'done' AND at < ?", before);

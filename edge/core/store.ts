@@ -1,4 +1,6 @@
 import type { DeadLetter, QueueEntry } from '../../shared/delivery/queue.ts';
+import type { RetryState } from '../../shared/delivery/retry-state.ts';
+import type { IdempotencyTable, KeptAnswer } from '../../shared/idempotency.ts';
 import type { OutboxEvent } from '../../shared/tunnel/frames.ts';
 
 /**
@@ -51,7 +53,7 @@ export interface AuditEntry {
   requestId: string;
 }
 
-export interface EdgeStore {
+export interface EdgeStore extends IdempotencyTable {
   createTenant(tenant: TenantRecord): Promise<void>;
   getTenant(id: string): Promise<TenantRecord | undefined>;
   listTenants(): Promise<TenantRecord[]>;
@@ -93,6 +95,10 @@ export interface EdgeStore {
    * that will be sent again, or -1 when none is still kept.
    */
   replayFrom(mac: string, seq: number): Promise<number>;
+  /** Where the device's head event stands in its retry schedule; null when it has not failed. */
+  getRetryState(mac: string): Promise<RetryState | null>;
+  /** Saves (null: forgets) the head's retry state, durably, so a restart keeps the schedule. */
+  putRetryState(mac: string, state: RetryState | null): Promise<void>;
   /** Forgets delivered events committed before `before` (epoch ms); they can no longer be replayed. */
   pruneDelivered(before: number): Promise<number>;
 

@@ -1,6 +1,7 @@
-import { classifyResponse, type AttemptOutcome } from './attempt-outcome.ts';
+import { classifyResponse, redactUrl, type AttemptOutcome } from './attempt-outcome.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { isReplayable, type Queue, type QueueEntry, type ReplayableQueue } from './queue.ts';
+import type { RetryState } from './retry-state.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import { retryDelayMs } from './retry-schedule.ts';
 import { WebhookSigner, webhookId, webhookSecretBytes, type Signer, type SignerFactory } from './signature.ts';
@@ -39,7 +40,7 @@ export interface DeliveryError {
 export interface DeliveryStatus {
   url: string;
   state: DeliveryState;
-  /** Why delivery stopped, e.g. `stopped: receiver answered 410 Gone`; null unless stopped. */
+  /** Why delivery stopped and what to fix, e.g. `stopped: receiver answered 301 ..., redirecting to ...`; null unless stopped. */
   stopped: string | null;
   waiting: number;
   deadLetters: number;
@@ -52,8 +53,16 @@ export interface DeliveryStatus {
   headAttempts: number;
 }
 
-/** After this many 4xx in a row for one event it goes to dead letters (SPEC "Delivery"). */
+/** After this many 4xx in a row for one event it goes to dead letters (docs/webhooks.md "Delivery"). */
 const REJECTIONS_TO_DEAD_LETTER = 3;
+/**
+ * Failed attempts (5xx or timeouts) after which the head is suspected of being a poison event: the
+ * first, the one 5 s later and the one after the 5-minute wait. Then the next event goes once as a
+ * probe: if the receiver takes it, the head alone is the problem and is set aside.
+ */
+const PROBE_AFTER_ATTEMPTS = 3;
+const NO_HEAD = { epoch: '', seq: -1, attempts: 0, rejections: 0 };
+
 /** How long to wait before touching the queue again after its storage failed. */
 const STORAGE_RETRY_MS = 5_000;
 
@@ -88,7 +97,12 @@ export class Delivery {
   private cancelRetry: (() => void) | null = null;
   private nextAttemptAt: number | null = null;
   private inflight: AbortController | null = null;
-  private head = { seq: -1, attempts: 0, rejections: 0 };
+  private head = NO_HEAD;
+  /** The retry state saved before a restart, until the first head is seen; undefined: not read yet. */
+  private restored: RetryState | null | undefined = undefined;
+  /** A retry state is stored for the head, to be forgotten once it is delivered or set aside. */
+  private persisted = false;
+  private stateWrites: Promise<unknown> = Promise.resolve();
   private lastDeliveredSeq: number | null = null;
   private lastDeliveredAt: number | null = null;
   private lastError: DeliveryError | null = null;
@@ -124,13 +138,14 @@ export class Delivery {
     });
   }
 
-  /** A new URL also ends a stop caused by 410 Gone, and retries the head at once. */
+  /** A new URL also ends a stop (410 Gone, a redirect), and retries the head at once. */
   setUrl(url: string): void {
     if (url === this.url) return;
     this.url = url;
     this.stoppedReason = null;
-    this.head = { seq: -1, attempts: 0, rejections: 0 };
+    this.head = NO_HEAD;
     this.clearRetry();
+    this.forget().catch((err: unknown) => this.log({ level: 'error', msg: 'delivery state not saved', error: describe(err) }));
     this.kick();
   }
 
@@ -164,8 +179,9 @@ export class Delivery {
     const queue = this.replayable();
     return this.whilePaused(async () => {
       const from = await queue.replayFrom(seq);
-      this.head = { seq: -1, attempts: 0, rejections: 0 };
+      this.head = NO_HEAD;
       this.clearRetry();
+      await this.forget();
       return from;
     });
   }
@@ -230,13 +246,20 @@ export class Delivery {
 
   private async pump(): Promise<void> {
     try {
+      if (this.restored === undefined) {
+        this.restored = await this.queue.loadRetryState();
+        this.persisted = this.restored !== null;
+      }
       for (;;) {
         this.rekick = false;
         const entries = await this.queue.peek(this.batchSize);
         if (entries.length === 0 && !this.rekick) return;
         for (const entry of entries) {
           if (this.closed || this.paused) return;
-          if (!(await this.deliverOne(entry))) return;
+          const next = await this.deliverOne(entry);
+          if (next === 'wait') return;
+          // A probe delivered entries past this one: read the line again.
+          if (next === 'reread') break;
         }
       }
     } catch (err) {
@@ -246,42 +269,122 @@ export class Delivery {
     }
   }
 
-  /** True when the queue may go on to the next entry. */
-  private async deliverOne(entry: QueueEntry): Promise<boolean> {
+  /** Whether the queue goes on with the next entry, waits, or goes on after rereading the line. */
+  private async deliverOne(entry: QueueEntry): Promise<'next' | 'wait' | 'reread'> {
     if (this.types && !this.types.has(entry.type)) {
       await this.queue.ack(entry.seq);
-      return true;
+      return 'next';
     }
-    if (this.head.seq !== entry.seq) this.head = { seq: entry.seq, attempts: 0, rejections: 0 };
+    if (this.head.seq !== entry.seq || this.head.epoch !== entry.epoch) {
+      this.head = { epoch: entry.epoch, seq: entry.seq, attempts: 0, rejections: 0 };
+      if (this.resume(entry)) return 'wait';
+    }
     const outcome = await this.post(entry);
-    if (this.closed) return false;
+    if (this.closed) return 'wait';
     switch (outcome.kind) {
       case 'delivered':
         await this.queue.ack(entry.seq);
-        this.lastDeliveredSeq = entry.seq;
-        this.lastDeliveredAt = this.clock.now();
-        return true;
-      case 'gone':
+        this.delivered(entry);
+        await this.forget();
+        return 'next';
+      case 'stop':
         this.fail(entry, outcome.status, outcome.message);
         this.stoppedReason = outcome.message;
         this.log({ level: 'warn', msg: `delivery stopped: ${outcome.message}`, url: redactUrl(this.url), seq: entry.seq });
-        return false;
+        await this.persist();
+        return 'wait';
       case 'rejected':
         this.fail(entry, outcome.status, outcome.message);
         if (++this.head.rejections >= REJECTIONS_TO_DEAD_LETTER) {
-          const reason = `${outcome.message} ${this.head.rejections} times in a row`;
-          await this.queue.deadLetter(entry, reason);
-          this.log({ level: 'warn', msg: 'event moved to dead letters', seq: entry.seq, type: entry.type, reason });
-          return true;
+          await this.setAside(entry, `${outcome.message} ${this.head.rejections} times in a row`);
+          return 'next';
         }
         this.scheduleRetry(retryDelayMs(this.head.attempts, this.random));
-        return false;
-      case 'retry':
+        await this.persist();
+        return 'wait';
+      case 'retry': {
         this.fail(entry, outcome.status ?? null, outcome.message);
         this.head.rejections = 0;
+        const suspect = outcome.fault === 'timeout' || (outcome.status ?? 0) >= 500;
+        if (suspect && this.head.attempts >= PROBE_AFTER_ATTEMPTS) {
+          const taken = await this.probe(entry, outcome.message);
+          if (this.closed) return 'wait';
+          if (taken) return 'reread';
+        }
         this.scheduleRetry(outcome.retryAfterMs ?? retryDelayMs(this.head.attempts, this.random));
-        return false;
+        await this.persist();
+        return 'wait';
+      }
     }
+  }
+
+  /**
+   * Takes up the schedule saved before a restart when `entry` is the head it was saved for; true
+   * when its next attempt is still to come (a timer now waits for it).
+   */
+  private resume(entry: QueueEntry): boolean {
+    const saved = this.restored;
+    this.restored = null;
+    if (!saved || saved.epoch !== entry.epoch || saved.seq !== entry.seq) return false;
+    this.head.attempts = saved.attempts;
+    this.head.rejections = saved.rejections;
+    if (saved.lastError) this.lastError = { ...saved.lastError, seq: saved.seq };
+    const wait = saved.nextAttemptAt === null ? 0 : saved.nextAttemptAt - this.clock.now();
+    if (wait <= 0) return false;
+    this.scheduleRetry(wait);
+    return true;
+  }
+
+  /**
+   * Sends the event after the failing head once. Taken: the receiver is up and the head is what it
+   * cannot take, so the head goes to dead letters with the receiver's last answer and the queue goes
+   * on after the probe. Not taken: the receiver is down, and the head keeps its schedule.
+   */
+  private async probe(head: QueueEntry, lastAnswer: string): Promise<boolean> {
+    const next = (await this.queue.peek(this.batchSize)).find((e) => e.seq !== head.seq && (!this.types || this.types.has(e.type)));
+    if (!next) return false;
+    const outcome = await this.post(next);
+    if (this.closed) return false;
+    if (outcome.kind !== 'delivered') {
+      this.log({ level: 'warn', msg: 'probe not taken: the receiver is down, the head waits', seq: head.seq, probe: next.seq, error: 'message' in outcome ? outcome.message : '' });
+      return false;
+    }
+    await this.setAside(head, `${lastAnswer} on ${this.head.attempts} attempts while the receiver took the next event (seq ${next.seq}): set aside so the rest goes on`);
+    await this.queue.ack(next.seq);
+    this.delivered(next);
+    return true;
+  }
+
+  private async setAside(entry: QueueEntry, reason: string): Promise<void> {
+    await this.queue.deadLetter(entry, reason);
+    this.log({ level: 'warn', msg: 'event moved to dead letters', seq: entry.seq, type: entry.type, reason });
+    await this.forget();
+  }
+
+  private delivered(entry: QueueEntry): void {
+    this.lastDeliveredSeq = entry.seq;
+    this.lastDeliveredAt = this.clock.now();
+  }
+
+  /** Saves where the head stands in its schedule. */
+  private persist(): Promise<void> {
+    const { epoch, seq, attempts, rejections } = this.head;
+    const e = this.lastError;
+    this.persisted = true;
+    return this.writeState({ epoch, seq, attempts, rejections, nextAttemptAt: this.nextAttemptAt, lastError: e && { at: e.at, status: e.status, message: e.message } });
+  }
+
+  private forget(): Promise<void> {
+    if (!this.persisted) return Promise.resolve();
+    this.persisted = false;
+    return this.writeState(null);
+  }
+
+  /** State writes go in order, so a late `forget` never lands after a newer save. */
+  private writeState(state: RetryState | null): Promise<void> {
+    const write = this.stateWrites.then(() => this.queue.saveRetryState(state));
+    this.stateWrites = write.catch(() => {});
+    return write;
   }
 
   private fail(entry: QueueEntry, status: number | null, message: string): void {
@@ -331,10 +434,10 @@ export class Delivery {
       const res = await this.fetch(this.url, { method: 'POST', headers, body: entry.body, signal: controller.signal, redirect: 'manual' });
       // Only the status matters; release the connection without reading what may never end.
       res.body?.cancel().catch(() => {});
-      return classifyResponse(res.status, res.statusText, parseRetryAfter(res.headers.get('retry-after'), this.clock.now()));
+      return classifyResponse(res.status, res.statusText, parseRetryAfter(res.headers.get('retry-after'), this.clock.now()), res.headers.get('location'));
     } catch (err) {
-      if (timedOut) return { kind: 'retry', message: `receiver did not answer within ${this.timeoutMs / 1000} s` };
-      return { kind: 'retry', message: `cannot reach receiver: ${describe(err)}` };
+      if (timedOut) return { kind: 'retry', message: `receiver did not answer within ${this.timeoutMs / 1000} s`, fault: 'timeout' };
+      return { kind: 'retry', message: `cannot reach receiver: ${describe(err)}`, fault: 'unreachable' };
     } finally {
       cancelTimeout();
       this.inflight = null;
@@ -353,14 +456,4 @@ function describe(err: unknown): string {
   // fetch wraps the socket error (ECONNREFUSED, ...) in `cause`, which is the part a person can act on.
   const cause = (err as { cause?: unknown }).cause;
   return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
-}
-
-/** Receiver URLs may carry a token in the query or userinfo; logs get the origin and path only. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return u.origin + u.pathname;
-  } catch {
-    return '(invalid url)';
-  }
 }

@@ -1,6 +1,8 @@
+import type { RetryState } from './retry-state.ts';
+
 /**
- * What the Delivery loop reads from. Implemented by the agent's disk spool (agent/outbox), and later by
- * the edge's SQLite table and a Durable Object's storage, so every method may be async.
+ * What the Delivery loop reads from. Implemented by the agent's disk spool (agent/outbox), the edge's
+ * SQLite table and a Durable Object's storage (edge/core/device-queue.ts), so every method may be async.
  *
  * Sequence numbers are per queue, strictly increasing, and the loop delivers them in that order.
  */
@@ -30,6 +32,10 @@ export interface Queue {
   /** Entries waiting. */
   depth(): Promise<number>;
   deadLetterCount(): Promise<number>;
+  /** The head's retry state as last saved; null when none (the head has not failed). */
+  loadRetryState(): Promise<RetryState | null>;
+  /** Saves the head's retry state durably; null forgets it (the head was delivered or set aside). */
+  saveRetryState(state: RetryState | null): Promise<void>;
 }
 
 /** The operator's tools, for queues that keep what they need for them. */

@@ -47,14 +47,15 @@ function agent(edge: { url: string }, o: Parameters<typeof startAgent>[1]): Test
   return a;
 }
 
-/** A webhook receiver that records what it is sent and answers 200. */
-async function receiver(): Promise<{ url: string; got: { id: string; body: string; headers: Record<string, string> }[] }> {
+/** A webhook receiver that records what it is sent and answers `status()` (200 by default). */
+async function receiver(status: () => number = () => 200): Promise<{ url: string; got: { id: string; body: string; headers: Record<string, string> }[] }> {
   const got: { id: string; body: string; headers: Record<string, string> }[] = [];
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString('utf8')));
     req.on('end', () => {
       got.push({ id: String(req.headers['webhook-id']), body, headers: req.headers as Record<string, string> });
+      res.statusCode = status();
       res.end('ok');
     });
   });
@@ -281,6 +282,49 @@ describe('edge: recordings', () => {
     expect(bytes[0]).toBe(1000 % 251);
     const missing = await api(edge, '/monitor/nope.wav', secrets.tenantKey);
     expect(missing.status).toBe(404);
+  });
+});
+
+describe('edge: what a restart keeps', () => {
+  it('a click-to-dial retried with its Idempotency-Key after an edge restart rings once', async () => {
+    const { edge, secrets, device, outbox } = await setup();
+    const a = agent(edge, { mac: MAC, token: secrets.token, device, outbox });
+    await a.waitFor('online');
+    const send = () =>
+      api(edge, '/extensions/click-number', secrets.tenantKey, { method: 'POST', headers: { 'idempotency-key': 'k-restart' }, json: { src: '801', dst: '802' } });
+    const first = await send();
+    expect(first.status).toBe(200);
+    await edge.restart();
+    await until(() => a.statuses.filter((st) => st.status === 'online').length >= 2, 'the agent back online');
+    const retry = await send();
+    expect(retry).toMatchObject({ status: 200, body: first.body });
+    // The scripted box keeps no memory of keys: only the edge's store kept this one from acting twice.
+    expect(device.calls.filter((c) => c.op === 'click-number')).toHaveLength(1);
+    const other = await api(edge, '/extensions/click-number', secrets.tenantKey, { method: 'POST', headers: { 'idempotency-key': 'k-restart' }, json: { src: '801', dst: '803' } });
+    expect(other.status).toBe(400);
+  });
+
+  it('the retry schedule goes on after an edge restart: the same attempt count, the next attempt at its time', async () => {
+    const hook = await receiver(() => 503);
+    const { edge, secrets, device, outbox } = await setup({ url: hook.url });
+    outbox.append('hangup', { event: 'hangup', n: 1 });
+    const a = agent(edge, { mac: MAC, token: secrets.token, device, outbox });
+    const status = async () => (await call(`${edge.url}/devices/${MAC}/status`, { headers: { authorization: `Bearer ${secrets.tenantKey}` } })).body;
+    // The first attempt, then the one 5 s later: the next waits about 5 minutes.
+    const before = await until(async () => {
+      const st = await status();
+      return st.delivery?.attempts === 2 && st.delivery.nextAttemptAt ? st.delivery : undefined;
+    }, 'two failed attempts', 15_000);
+    expect(Date.parse(before.nextAttemptAt) - Date.now()).toBeGreaterThan(4 * 60_000);
+    expect(hook.got).toHaveLength(2);
+    await edge.restart();
+    await until(() => a.statuses.filter((st) => st.status === 'online').length >= 2, 'the agent back online');
+    const after = await until(async () => {
+      const st = await status();
+      return st.delivery?.state === 'waiting' ? st.delivery : undefined;
+    }, 'delivery waiting again');
+    expect(after).toMatchObject({ attempts: 2, nextAttemptAt: before.nextAttemptAt, lastError: { status: 503 } });
+    expect(hook.got).toHaveLength(2);
   });
 });
 }

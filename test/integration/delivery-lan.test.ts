@@ -18,7 +18,7 @@ afterEach(async () => {
 
 const event = (i: number) => ({ type: 'hangup', body: JSON.stringify({ event: 'hangup', i, mac: MAC }) });
 
-it('pushes the outbox signed with the WEBKEY, with the box Authorization, and resumes after a restart', async () => {
+it('pushes the outbox signed with the WEBKEY, with the box Authorization, and after a restart goes on with the retry schedule', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'lan-delivery-'));
   cleanup.push(() => rm(dir, { recursive: true, force: true }));
   let down = true;
@@ -36,7 +36,11 @@ it('pushes the outbox signed with the WEBKEY, with the box Authorization, and re
   cleanup.push(() => outbox.close());
   let lan = start(outbox);
   await outbox.appendMany([event(1), event(2)]);
-  await vi.waitFor(async () => expect((await lan.delivery.status()).state).toBe('waiting'));
+  const failed = await vi.waitFor(async () => {
+    const st = await lan.delivery.status();
+    expect(st.state).toBe('waiting');
+    return st;
+  });
   expect(rx.received).toHaveLength(1);
 
   // The agent restarts while the receiver is down; the events wait on disk.
@@ -47,6 +51,10 @@ it('pushes the outbox signed with the WEBKEY, with the box Authorization, and re
   down = false;
   lan = start(outbox);
   await outbox.appendMany([event(3)]);
+  // The retry state was on disk: the head's second attempt keeps its time, 5 s after the first.
+  await vi.waitFor(async () => expect(await lan.delivery.status()).toMatchObject({ state: 'waiting', headAttempts: 1, nextAttemptAt: failed.nextAttemptAt }));
+  expect(rx.received).toHaveLength(1);
+  clock.advanceTo(failed.nextAttemptAt!);
   await vi.waitFor(() => expect(rx.received.filter((r) => r.headers['webhook-id']).length).toBe(4));
   await vi.waitFor(() => expect(outbox.stats().waiting).toBe(0));
 
@@ -63,4 +71,44 @@ it('pushes the outbox signed with the WEBKEY, with the box Authorization, and re
     const signed = wh.sign(headers['webhook-id']!, new Date(Number(headers['webhook-timestamp']) * 1000), r.body);
     expect(headers['webhook-signature']).toBe(signed);
   }
+});
+
+it('sets a poison event aside in the dead-letter file once the receiver takes the next one, across a restart', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'lan-poison-'));
+  cleanup.push(() => rm(dir, { recursive: true, force: true }));
+  const rx = await new WebhookReceiver((r) => ({ status: (JSON.parse(r.body) as { i: number }).i === 2 ? 500 : 204 })).start();
+  cleanup.push(() => rx.stop());
+  const clock = new ManualClock();
+  const start = (outbox: Outbox): LanDelivery => {
+    const lan = startLanDelivery({ outbox, url: rx.url, mac: MAC, secret: 'whsec_' + Buffer.from('k').toString('base64'), webkey: null, timeZone: 'UTC', clock });
+    cleanup.push(() => lan.close());
+    return lan;
+  };
+  const waiting = async (lan: LanDelivery) =>
+    vi.waitFor(async () => {
+      const st = await lan.delivery.status();
+      expect(st.state).toBe('waiting');
+      return st;
+    });
+  let outbox = await Outbox.open({ dir });
+  cleanup.push(() => outbox.close());
+  let lan = start(outbox);
+  await outbox.appendMany([1, 2, 3, 4].map(event));
+  clock.advanceTo((await waiting(lan)).nextAttemptAt!);
+  await vi.waitFor(() => expect(rx.order()).toEqual([1, 2, 2]));
+  // The agent restarts in the 5-minute wait: the third attempt keeps its time, and the probe follows it.
+  const before = await waiting(lan);
+  await lan.close();
+  await outbox.close();
+  outbox = await Outbox.open({ dir });
+  cleanup.push(() => outbox.close());
+  lan = start(outbox);
+  expect((await waiting(lan)).nextAttemptAt).toBe(before.nextAttemptAt);
+  clock.advanceTo(before.nextAttemptAt!);
+  await vi.waitFor(() => expect(outbox.stats().waiting).toBe(0));
+  expect(rx.order()).toEqual([1, 2, 2, 2, 3, 4]);
+  const [letter] = await outbox.listDeadLetters();
+  expect(letter).toMatchObject({ seq: 2 });
+  expect(letter!.reason).toMatch(/^receiver answered 500 Internal Server Error on 3 attempts while the receiver took the next event \(seq 3\)/);
+  expect(await outbox.loadRetryState()).toBeNull();
 });

@@ -72,7 +72,9 @@ describe('Delivery over HTTP', () => {
 
   it('holds the queue in order while the receiver is refused and then failing, and delivers all once it is back', async () => {
     const clock = new ManualClock();
-    let failing = 2;
+    // Four 500s once it is back: the head's 4th and 5th attempts, and the probes of event 2 after
+    // each, which fail too (the receiver is down, not the head): nothing is set aside.
+    let failing = 4;
     const rx = await receiver(() => (failing-- > 0 ? { status: 500 } : { status: 200 }));
     await rx.stop();
     const queue = new MemoryQueue();
@@ -91,14 +93,15 @@ describe('Delivery over HTTP', () => {
     d.kick(); // new events do not jump the wait
     expect(await d.status()).toMatchObject({ state: 'waiting', nextAttemptAt: before.nextAttemptAt, waiting: 5 });
 
-    await rx.start(); // back, but answering 500 twice
+    await rx.start(); // back, but answering 500 four times
     expect(await nextRetry(d, clock)).toBe(30 * 60 * S);
     expect((await waitingStatus(d)).lastError).toMatchObject({ status: 500, message: 'receiver answered 500 Internal Server Error' });
     expect(await nextRetry(d, clock)).toBe(2 * H);
     expect(await nextRetry(d, clock)).toBe(5 * H);
     await vi.waitFor(async () => expect((await d.status()).lastDeliveredSeq).toBe(5));
-    expect(rx.order()).toEqual([1, 1, 1, 2, 3, 4, 5]);
-    expect(new Set(rx.received.slice(0, 3).map((r) => r.headers['webhook-id'])).size).toBe(1);
+    expect(rx.order()).toEqual([1, 2, 1, 2, 1, 2, 3, 4, 5]);
+    expect(new Set(rx.received.filter((r) => JSON.parse(r.body).i === 1).map((r) => r.headers['webhook-id'])).size).toBe(1);
+    expect(await d.status()).toMatchObject({ deadLetters: 0, waiting: 0 });
   });
 
   it('keeps retrying every 10 hours, never dropping the event', async () => {
@@ -156,7 +159,7 @@ describe('Delivery over HTTP', () => {
     queue.add(...events(1, 2));
     const d = delivery({ queue, url: gone.url });
     d.kick();
-    await vi.waitFor(async () => expect((await d.status()).stopped).toBe('stopped: receiver answered 410 Gone'));
+    await vi.waitFor(async () => expect((await d.status()).stopped).toBe('stopped: receiver answered 410 Gone: nobody takes events at this URL any more; set a new one'));
     queue.add(...events(3, 3));
     d.kick();
     expect(await d.status()).toMatchObject({ state: 'stopped', waiting: 3, nextAttemptAt: null });
@@ -166,6 +169,94 @@ describe('Delivery over HTTP', () => {
     d.setUrl(fresh.url);
     await vi.waitFor(() => expect(fresh.order()).toEqual([1, 2, 3]));
     expect((await d.status()).stopped).toBeNull();
+  });
+
+  it('stops at a redirect, saying where it points and what to fix, until the URL changes', async () => {
+    const moved = await receiver(() => ({ status: 301, headers: { location: 'https://crm.example.com/hook?token=s3cret' } }));
+    const queue = new MemoryQueue();
+    queue.add(...events(1, 2));
+    const d = delivery({ queue, url: moved.url });
+    d.kick();
+    const stopped = await vi.waitFor(async () => {
+      const st = await d.status();
+      expect(st.state).toBe('stopped');
+      return st;
+    });
+    expect(stopped.stopped).toBe(
+      'stopped: receiver answered 301 Moved Permanently, redirecting to https://crm.example.com/hook: webhooks do not follow redirects (a redirected POST becomes a GET); set the URL to where it points',
+    );
+    expect(stopped).toMatchObject({ waiting: 2, deadLetters: 0, nextAttemptAt: null, lastError: { status: 301 } });
+    d.kick();
+    expect(moved.received).toHaveLength(1);
+    const fresh = await receiver();
+    d.setUrl(fresh.url);
+    await vi.waitFor(() => expect(fresh.order()).toEqual([1, 2]));
+  });
+
+  it('sets a poison event aside once the receiver takes the next one, and goes on in order', async () => {
+    const clock = new ManualClock();
+    // A CRM whose handler throws on one payload: 500 for event 2, every other event is taken.
+    const rx = await receiver((r) => (JSON.parse(r.body).i === 2 ? { status: 500 } : { status: 200 }));
+    const queue = new MemoryQueue();
+    queue.add(...events(1, 6));
+    const d = delivery({ queue, url: rx.url, clock });
+    d.kick();
+    expect(await nextRetry(d, clock)).toBe(5 * S);
+    expect(await nextRetry(d, clock)).toBe(5 * 60 * S);
+    // The 3rd attempt fails past the 5-minute step: event 3 goes once as a probe and is taken.
+    await vi.waitFor(async () => expect((await d.status()).lastDeliveredSeq).toBe(6));
+    expect(rx.order()).toEqual([1, 2, 2, 2, 3, 4, 5, 6]);
+    const [letter] = await queue.listDeadLetters();
+    expect(letter).toMatchObject({ seq: 2 });
+    expect(letter!.reason).toBe('receiver answered 500 Internal Server Error on 3 attempts while the receiver took the next event (seq 3): set aside so the rest goes on');
+    expect(await d.status()).toMatchObject({ state: 'idle', waiting: 0, deadLetters: 1 });
+    expect(queue.retryState).toBeNull();
+  });
+
+  it('probes after timeouts too: a receiver that hangs on one event does not hold the others', async () => {
+    const clock = new ManualClock();
+    const rx = await receiver((r) => (JSON.parse(r.body).i === 1 ? 'hang' : { status: 200 }));
+    const queue = new MemoryQueue();
+    queue.add(...events(1, 3));
+    const d = delivery({ queue, url: rx.url, clock, timeoutMs: 1000 });
+    d.kick();
+    for (const n of [1, 2, 3]) {
+      await vi.waitFor(() => expect(rx.received).toHaveLength(n));
+      clock.advance(1000);
+      if (n < 3) await nextRetry(d, clock);
+    }
+    await vi.waitFor(async () => expect((await d.status()).lastDeliveredSeq).toBe(3));
+    expect(rx.order()).toEqual([1, 1, 1, 2, 3]);
+    expect((await queue.listDeadLetters())[0]?.reason).toMatch(/^receiver did not answer within 1 s on 3 attempts/);
+  });
+
+  it('goes on with the retry schedule where it was after a restart: attempt n+1, at its time', async () => {
+    const clock = new ManualClock();
+    let up = false;
+    const rx = await receiver(() => ({ status: up ? 200 : 503 }));
+    const queue = new MemoryQueue();
+    queue.add(...events(1, 1));
+    const first = delivery({ queue, url: rx.url, clock });
+    first.kick();
+    expect(await nextRetry(first, clock)).toBe(5 * S);
+    const before = await waitingStatus(first);
+    expect(before.headAttempts).toBe(2);
+    await first.close();
+    expect(queue.retryState).toMatchObject({ seq: 1, attempts: 2, nextAttemptAt: before.nextAttemptAt });
+
+    clock.advance(60 * S); // the edge was down a minute
+    const second = delivery({ queue, url: rx.url, clock });
+    second.kick();
+    const resumed = await waitingStatus(second);
+    expect(resumed).toMatchObject({ headAttempts: 2, nextAttemptAt: before.nextAttemptAt, lastError: { status: 503 } });
+    expect(rx.received).toHaveLength(2);
+    up = true;
+    clock.advanceTo(before.nextAttemptAt - 1);
+    expect(rx.received).toHaveLength(2);
+    clock.advanceTo(before.nextAttemptAt);
+    await vi.waitFor(async () => expect((await second.status()).lastDeliveredSeq).toBe(1));
+    expect(rx.received).toHaveLength(3);
+    expect(queue.retryState).toBeNull();
   });
 
   it('counts a receiver that never answers as a failed attempt after 15 s', async () => {

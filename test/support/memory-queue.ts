@@ -1,10 +1,13 @@
 import type { DeadLetter, QueueEntry, ReplayableQueue } from '../../shared/delivery/queue.ts';
+import type { RetryState } from '../../shared/delivery/retry-state.ts';
 
 /** The Queue contract in memory, to test the Delivery loop apart from any storage. */
 export class MemoryQueue implements ReplayableQueue {
   private readonly all: QueueEntry[] = [];
   private acked = 0;
   private readonly dead: DeadLetter[] = [];
+  /** What a restart would find: a new Delivery over the same queue reads it. */
+  retryState: RetryState | null = null;
 
   constructor(private readonly epoch = 'e1') {}
 
@@ -47,5 +50,13 @@ export class MemoryQueue implements ReplayableQueue {
     if (i === -1) return false;
     this.dead.splice(i, 1);
     return true;
+  }
+
+  async loadRetryState(): Promise<RetryState | null> {
+    return this.retryState;
+  }
+
+  async saveRetryState(state: RetryState | null): Promise<void> {
+    this.retryState = state;
   }
 }

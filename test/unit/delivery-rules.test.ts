@@ -36,13 +36,19 @@ describe('Retry-After', () => {
 describe('classifyResponse', () => {
   it('applies the delivery contract to each status', () => {
     expect(classifyResponse(204, '', null).kind).toBe('delivered');
-    expect(classifyResponse(410, 'Gone', null)).toEqual({ kind: 'gone', status: 410, message: 'receiver answered 410 Gone' });
+    expect(classifyResponse(410, 'Gone', null)).toEqual({ kind: 'stop', status: 410, message: 'receiver answered 410 Gone: nobody takes events at this URL any more; set a new one' });
     expect(classifyResponse(400, 'Bad Request', null).kind).toBe('rejected');
     expect(classifyResponse(404, '', null).kind).toBe('rejected');
     expect(classifyResponse(408, '', null).kind).toBe('retry');
     expect(classifyResponse(429, '', 30 * S)).toMatchObject({ kind: 'retry', retryAfterMs: 30 * S });
     expect(classifyResponse(503, '', 7 * S)).toMatchObject({ kind: 'retry', retryAfterMs: 7 * S });
     expect(classifyResponse(500, '', 7 * S)).not.toHaveProperty('retryAfterMs');
-    expect(classifyResponse(302, 'Found', null).kind).toBe('retry');
+    expect(classifyResponse(302, 'Found', null, 'https://crm.example.com/new?key=1')).toEqual({
+      kind: 'stop',
+      status: 302,
+      message: 'receiver answered 302 Found, redirecting to https://crm.example.com/new: webhooks do not follow redirects (a redirected POST becomes a GET); set the URL to where it points',
+    });
+    expect(classifyResponse(307, '', null).kind).toBe('stop');
+    expect(classifyResponse(500, '', null)).toMatchObject({ kind: 'retry', fault: 'status' });
   });
 });

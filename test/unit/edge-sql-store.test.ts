@@ -44,3 +44,31 @@ describe('SQLite edge store: delivery acks', () => {
     expect(await store.committedSeq(MAC, 'e')).toBe(3);
   });
 });
+
+describe('SQLite edge store: what a restart keeps besides events', () => {
+  let store: SqliteStore;
+  let dir: { dir: string; remove(): void };
+  afterEach(() => {
+    store.close();
+    dir.remove();
+  });
+
+  it('keeps the head retry state and idempotent answers across a reopen, and forgets expired answers', async () => {
+    dir = tempDataDir();
+    const file = `${dir.dir}/edge.sqlite`;
+    store = openSqliteStore(file);
+    const state = { epoch: 'e', seq: 7, attempts: 3, rejections: 0, nextAttemptAt: 1_000_000, lastError: { at: 5, status: 500, message: 'receiver answered 500' } };
+    await store.putRetryState(MAC, state);
+    await store.putIdempotent('dev\nclick-number\nk1', { fingerprint: 'f', answer: { status: 200, body: { status: 'success' } }, expiresAt: 2_000 }, 1_000);
+    store.close();
+    store = openSqliteStore(file);
+    expect(await store.getRetryState(MAC)).toEqual(state);
+    expect(await store.getIdempotent('dev\nclick-number\nk1', 1_500)).toEqual({ fingerprint: 'f', answer: { status: 200, body: { status: 'success' } }, expiresAt: 2_000 });
+    expect(await store.getIdempotent('dev\nclick-number\nk1', 2_000)).toBeUndefined();
+    // A later write prunes what expired.
+    await store.putIdempotent('dev\nclick-number\nk2', { fingerprint: 'g', answer: { status: 200, body: null }, expiresAt: 9_000 }, 3_000);
+    expect(await store.getIdempotent('dev\nclick-number\nk1', 0)).toBeUndefined();
+    await store.putRetryState(MAC, null);
+    expect(await store.getRetryState(MAC)).toBeNull();
+  });
+});

@@ -9,6 +9,7 @@ import type { RunOptions } from '../../shared/device.ts';
 import { createMemoryIdempotencyStore } from '../../shared/idempotency.ts';
 import { admin, call, MemoryOutbox, provision, ScriptedDevice, startAgent, until } from '../support/edge-harness.ts';
 import { startWorkersEdge } from '../support/workers-edge.ts';
+import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
 const MAC = '68:69:2e:03:8b:3e';
 const cleanups: (() => unknown)[] = [];
@@ -79,6 +80,31 @@ describe('workers edge: the device object', () => {
     await until(() => outbox.ackedUpTo === 0, 'an event acked by the woken object');
     expect((await status()).body.eventsWaitingOnEdge).toBe(1);
   }, 40_000);
+
+  it('an evicted object goes on with the retry schedule where it was: the same attempt count, the next attempt at its time', async () => {
+    const rx = await new WebhookReceiver(() => ({ status: 503 })).start();
+    cleanups.push(() => rx.stop());
+    const edge = await startWorkersEdge({ commandTimeoutMs: 10_000 });
+    cleanups.push(() => edge.close());
+    const secrets = await provision(edge, MAC, { url: rx.url });
+    const outbox = new MemoryOutbox();
+    outbox.append('hangup', { event: 'hangup', n: 1 });
+    const agent = startAgent(edge, { mac: MAC, token: secrets.token, device: new ScriptedDevice(), outbox });
+    cleanups.push(() => agent.client.close());
+    const delivery = async () => (await call(`${edge.url}/devices/${MAC}/status`, { headers: { authorization: `Bearer ${secrets.tenantKey}` } })).body.delivery;
+    const before = await until(async () => {
+      const d = await delivery();
+      return d?.attempts === 2 && d.nextAttemptAt ? d : undefined;
+    }, 'two failed attempts', 15_000);
+    expect((await admin(edge, 'POST', `/admin/devices/${MAC}/restart`)).status).toBe(202);
+    await until(() => agent.statuses.filter((s) => s.status === 'online').length >= 2, 'the agent back on the new object');
+    const after = await until(async () => {
+      const d = await delivery();
+      return d?.state === 'waiting' ? d : undefined;
+    }, 'delivery waiting again');
+    expect(after).toMatchObject({ attempts: 2, nextAttemptAt: before.nextAttemptAt, lastError: { status: 503 } });
+    expect(rx.received).toHaveLength(2);
+  });
 });
 
 describe('workers edge: deploy', () => {
