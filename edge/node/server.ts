@@ -12,6 +12,7 @@ import { MAX_TEXT_FRAME } from '../../shared/tunnel/frames.ts';
 import { createEdgeApp, type EdgeRateLimits } from '../core/app.ts';
 import { EdgeDeliveries } from '../core/deliveries.ts';
 import { Hub } from '../core/hub.ts';
+import { KEEP_DELIVERED_MS } from '../core/retention.ts';
 import { createNodeSigner } from './hmac-signer.ts';
 import { createHttpFetch } from './http-fetch.ts';
 import { openSqliteStore } from './sqlite-store.ts';
@@ -28,6 +29,8 @@ export interface EdgeServerOptions {
   heartbeatMs?: number;
   corsOrigins?: readonly string[];
   rateLimits?: EdgeRateLimits;
+  /** For tests: how long delivered events stay replayable (default KEEP_DELIVERED_MS, 7 days). */
+  keepDeliveredMs?: number;
   /** For tests: where webhooks go out through. */
   fetch?: typeof fetch;
 }
@@ -39,8 +42,8 @@ export interface EdgeServer {
 }
 
 const TUNNEL_PATH = '/agent/tunnel';
-/** Delivered events stay replayable this long. */
-const KEEP_DELIVERED_MS = 7 * 24 * 3600_000;
+/** How often the Node edge prunes delivered events past their retention (it is awake anyway). */
+const PRUNE_EVERY_MS = 3600_000;
 
 /** The Node edge: the core app over node:http, the tunnel over `ws`, state in <data>/edge.sqlite. */
 export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServer> {
@@ -104,9 +107,10 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
     ws.on('error', (e: Error) => log({ level: 'warn', msg: 'tunnel socket error', mac, error: e.message }));
   }
 
+  const keepDeliveredMs = opts.keepDeliveredMs ?? KEEP_DELIVERED_MS;
   const prune = setInterval(() => {
-    store.pruneDelivered(clock.now() - KEEP_DELIVERED_MS).catch((e: unknown) => log({ level: 'error', msg: 'prune failed', error: String(e) }));
-  }, 3600_000);
+    store.pruneDelivered(clock.now() - keepDeliveredMs).catch((e: unknown) => log({ level: 'error', msg: 'prune failed', error: String(e) }));
+  }, Math.min(PRUNE_EVERY_MS, keepDeliveredMs));
   prune.unref();
 
   await new Promise<void>((resolve, reject) => {

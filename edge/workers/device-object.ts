@@ -7,6 +7,7 @@ import { createEdgeApp, type Edge } from '../core/app.ts';
 import { createEdgeAuth } from '../core/auth.ts';
 import { EdgeDeliveries } from '../core/deliveries.ts';
 import { Hub, type TunnelInfo } from '../core/hub.ts';
+import { KEEP_DELIVERED_MS } from '../core/retention.ts';
 import { createSqlStore, type SqlDriver } from '../core/sql-store.ts';
 import type { EdgeStore, TenantKeyRecord } from '../core/store.ts';
 import type { DeviceFacts, RestoredSession, TunnelSession } from '../core/tunnel-session.ts';
@@ -16,6 +17,7 @@ import { doSql } from './do-sql.ts';
 import { listVar, log, msVar } from './log.ts';
 import { callObject, REGISTRY_NAME } from './object-call.ts';
 import { rateLimitVars } from './rate-limit-vars.ts';
+import { Retention } from './retention.ts';
 import { keepContentLength, upgradeResponse, workerd, type DurableObjectState, type Env, type HibernatableWebSocket } from './platform.ts';
 
 /** Kept on each accepted socket (serializeAttachment) so a woken object knows whose tunnel it is. */
@@ -42,6 +44,7 @@ export class DeviceObject {
   private readonly hub: Hub;
   private readonly alarms: AlarmClock;
   private readonly deliveries: EdgeDeliveries;
+  private readonly retention: Retention;
   private readonly edge: Edge;
   private readonly auth: ReturnType<typeof createEdgeAuth>;
   private readonly heartbeatMs: number;
@@ -57,11 +60,21 @@ export class DeviceObject {
     this.db = doSql(ctx.storage);
     this.local = createSqlStore(this.db);
     this.db.script('CREATE TABLE IF NOT EXISTS tunnel_facts (mac TEXT PRIMARY KEY, facts TEXT NOT NULL)');
-    const store = deviceStore(this.local, env);
+    const registryBacked = deviceStore(this.local, env);
+    // Every ack may be the first delivered event kept: retention then arms its prune.
+    const store: EdgeStore = {
+      ...registryBacked,
+      async ackEvents(mac, uptoSeq) {
+        await registryBacked.ackEvents(mac, uptoSeq);
+        retention.delivered();
+      },
+    };
     this.heartbeatMs = msVar(env.HEARTBEAT_MS) ?? 10_000;
     ctx.setWebSocketAutoResponse(new workerd.WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG));
     this.hub = new Hub({ clock: systemClock, log, onChange: (mac, session) => this.tunnelChanged(mac, session) });
     this.alarms = new AlarmClock(ctx.storage, log);
+    const retention = new Retention({ db: this.db, store: this.local, clock: this.alarms, keepMs: msVar(env.KEEP_DELIVERED_MS) ?? KEEP_DELIVERED_MS, log });
+    this.retention = retention;
     this.deliveries = new EdgeDeliveries({ store, hub: this.hub, clock: this.alarms, log });
     this.auth = createEdgeAuth({ store, hub: this.hub, adminKey: env.COOCENTER_ADMIN_KEY });
     const commandTimeoutMs = msVar(env.COMMAND_TIMEOUT_MS);
@@ -93,8 +106,9 @@ export class DeviceObject {
     } finally {
       this.rebuilding = false;
     }
-    // Whatever waited while the object slept or was evicted goes out now.
+    // Whatever waited while the object slept or was evicted goes out now; a prune due meanwhile runs.
     void this.kickDeliveries();
+    void this.retention.wake();
   }
 
   async fetch(request: Request): Promise<Response> {

@@ -57,6 +57,8 @@ export interface Env {
   /** Device API request limits, `<per second>/<burst>` (edge/workers/rate-limit-vars.ts). */
   RATE_LIMIT_PER_KEY?: string;
   RATE_LIMIT_PER_DEVICE?: string;
+  /** Tests only: milliseconds delivered events stay replayable (default 7 days, edge/core/retention.ts). */
+  KEEP_DELIVERED_MS?: string;
 }
 
 /** Runtime globals of workerd that Node's lib does not declare. */

@@ -16,6 +16,8 @@ export interface ContractEdge {
 
 export interface ContractEdgeOptions {
   commandTimeoutMs?: number;
+  /** How long delivered events stay replayable, in ms, instead of 7 days. */
+  keepDeliveredMs?: number;
 }
 
 export type StartContractEdge = (opts: ContractEdgeOptions) => Promise<ContractEdge>;
@@ -325,6 +327,26 @@ describe('edge: what a restart keeps', () => {
     }, 'delivery waiting again');
     expect(after).toMatchObject({ attempts: 2, nextAttemptAt: before.nextAttemptAt, lastError: { status: 503 } });
     expect(hook.got).toHaveLength(2);
+  });
+});
+
+describe('edge: retention', () => {
+  it('a delivered event older than the retention is gone from replay, a newer one stays', async () => {
+    const keepDeliveredMs = 1500;
+    const hook = await receiver();
+    const { edge, secrets, device, outbox } = await setup({ url: hook.url }, { keepDeliveredMs });
+    agent(edge, { mac: MAC, token: secrets.token, device, outbox });
+    outbox.append('hangup', { event: 'hangup', n: 0 });
+    await until(() => hook.got.length === 1 && outbox.ackedUpTo === 0, 'the first event delivered');
+    // Past its retention, and past the time each edge takes to prune after it (as long again at most).
+    await new Promise((r) => setTimeout(r, 2 * keepDeliveredMs + 500));
+    outbox.append('hangup', { event: 'hangup', n: 1 });
+    await until(() => hook.got.length === 2, 'the second event delivered');
+    const replay = await admin(edge, 'POST', `/admin/devices/${MAC}/replay`, { from: 0 });
+    expect(replay.body).toEqual({ status: 'success', from: 1 });
+    await until(() => hook.got.length === 3, 'the replayed event');
+    expect(hook.got.map((g) => JSON.parse(g.body).n)).toEqual([0, 1, 1]);
+    expect(hook.got[2]!.id).toBe(hook.got[1]!.id);
   });
 });
 }

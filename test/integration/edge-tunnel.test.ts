@@ -2,10 +2,10 @@ import { edgeContract } from '../contract/edge-contract.ts';
 import { startEdge, tempDataDir } from '../support/edge-harness.ts';
 
 /** The edge contract against the Node edge: node:http + ws, SQLite in a temp folder. */
-edgeContract(async ({ commandTimeoutMs }) => {
+edgeContract(async ({ commandTimeoutMs, keepDeliveredMs }) => {
   const data = tempDataDir();
-  let edge = await startEdge(data.dir, commandTimeoutMs ? { commandTimeoutMs } : {});
-  const options = commandTimeoutMs ? { commandTimeoutMs } : {};
+  const options = { ...(commandTimeoutMs ? { commandTimeoutMs } : {}), ...(keepDeliveredMs ? { keepDeliveredMs } : {}) };
+  let edge = await startEdge(data.dir, options);
   return {
     url: edge.url,
     logs: () => edge.logs,

@@ -28,6 +28,7 @@ export async function startWorkersEdge(opts: ContractEdgeOptions = {}, vars: Rec
       bindings: {
         COOCENTER_ADMIN_KEY: { type: 'plain_text', value: ADMIN_KEY },
         ...(opts.commandTimeoutMs ? { COMMAND_TIMEOUT_MS: { type: 'plain_text', value: String(opts.commandTimeoutMs) } } : {}),
+        ...(opts.keepDeliveredMs ? { KEEP_DELIVERED_MS: { type: 'plain_text', value: String(opts.keepDeliveredMs) } } : {}),
         ...Object.fromEntries(Object.entries(vars).map(([k, value]) => [k, { type: 'plain_text' as const, value }])),
       },
       dev: { server: { hostname: '127.0.0.1', port }, inspector: false, persist, watch: false, logLevel: 'none' },
