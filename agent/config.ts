@@ -31,7 +31,20 @@ export interface AgentConfig {
   };
   /** Absent: LAN mode only. */
   tunnel?: { edge: string; token: string };
-  paths: { monitor: string; spool: string };
+  paths: {
+    monitor: string;
+    spool: string;
+    /** Asterisk's queue_log, read to backfill cc_cdr after a gap; unset: no queue backfill. */
+    queueLog?: string;
+    /** cdr_csv's Master.csv, read to backfill cdr after a gap. */
+    cdrCsv?: string;
+  };
+  /** The MySQL/MariaDB CDR table (FreePBX's asteriskcdrdb.cdr), read instead of Master.csv. */
+  cdrdb?: { host: string; port: number; user: string; password: string; database: string; table: string; socket?: string };
+  backfill: {
+    /** A gap longer than this is reported, not read (seconds). */
+    maxWindowSeconds: number;
+  };
   /** Keys and sections this agent does not know (typos, or the old box's extras), with their lines. */
   warnings: string[];
 }
@@ -115,6 +128,20 @@ const FIELDS: Record<string, Record<string, Field>> = {
   paths: {
     monitor: { schema: absolutePath, default: '/var/spool/asterisk/monitor' },
     spool: { schema: absolutePath, default: '/var/lib/coocenter-agent' },
+    queue_log: { schema: absolutePath },
+    cdr_csv: { schema: absolutePath },
+  },
+  cdrdb: {
+    host: { schema: z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or IP address'), default: '127.0.0.1' },
+    port: { schema: port, default: 3306 },
+    socket: { schema: absolutePath },
+    user: { schema: text },
+    password: { schema: text, secret: true },
+    database: { schema: word, default: 'asteriskcdrdb' },
+    table: { schema: word, default: 'cdr' },
+  },
+  backfill: {
+    max_window: { schema: wholeNumber(60, 7 * 86_400, 'must be a whole number of seconds (60-604800)'), default: 86_400 },
   },
 };
 
@@ -198,6 +225,9 @@ export function parseConfig(source: string, name = 'api.conf'): AgentConfig {
   const a = values.ami!;
   const t = values.tunnel ?? {};
   const p = values.paths!;
+  const db = values.cdrdb;
+  // [cdrdb] with only defaults (host, port, database, table) is not a source: it needs a user.
+  if (db && db.user === undefined && sectionLines.has('cdrdb')) throw new ConfigError(`${name} line ${sectionLines.get('cdrdb')}: [cdrdb] user is required (a read-only MySQL user of the CDR database)`);
   if ((t.edge === undefined) !== (t.token === undefined)) {
     const missing = t.edge === undefined ? 'edge' : 'token';
     throw new ConfigError(`${name}${sectionLines.has('tunnel') ? ` line ${sectionLines.get('tunnel')}` : ''}: [tunnel] ${missing} is required when ${missing === 'edge' ? 'token' : 'edge'} is set`);
@@ -223,7 +253,26 @@ export function parseConfig(source: string, name = 'api.conf'): AgentConfig {
       driver: a.driver as AgentConfig['ami']['driver'],
     },
     tunnel: t.edge === undefined ? undefined : { edge: t.edge as string, token: t.token as string },
-    paths: { monitor: p.monitor as string, spool: p.spool as string },
+    paths: {
+      monitor: p.monitor as string,
+      spool: p.spool as string,
+      ...(p.queue_log ? { queueLog: p.queue_log as string } : {}),
+      ...(p.cdr_csv ? { cdrCsv: p.cdr_csv as string } : {}),
+    },
+    ...(db?.user !== undefined
+      ? {
+          cdrdb: {
+            host: db.host as string,
+            port: db.port as number,
+            user: db.user as string,
+            password: (db.password as string | undefined) ?? '',
+            database: db.database as string,
+            table: db.table as string,
+            ...(db.socket ? { socket: db.socket as string } : {}),
+          },
+        }
+      : {}),
+    backfill: { maxWindowSeconds: values.backfill!.max_window as number },
     warnings,
   };
 }

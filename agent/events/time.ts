@@ -47,3 +47,19 @@ export function formatPbxTime(ms: number, timeZone: string): string {
 export function seconds(fromMs: number, toMs: number): number {
   return Math.max(0, Math.round((toMs - fromMs) / 1000));
 }
+
+/**
+ * Epoch ms of a `YYYY-MM-DD HH:MM:SS` wall-clock time in the PBX's zone (the inverse of
+ * formatPbxTime); NaN when the text is not such a time. In the hour a clock goes back, the earlier
+ * of the two instants.
+ */
+export function parsePbxTime(text: string, timeZone: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/.exec(text.trim());
+  if (!m) return Number.NaN;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const asUtc = Date.UTC(y, mo - 1, d, h, mi, s);
+  // The zone's offset at that instant, found by formatting; twice, for a time next to a change.
+  let guess = asUtc;
+  for (let i = 0; i < 2; i++) guess = asUtc - (Date.parse(`${formatPbxTime(guess, timeZone).replace(' ', 'T')}Z`) - guess);
+  return guess;
+}

@@ -26,6 +26,7 @@ import { EDGE_VERSION } from './version.ts';
 import { STATUS_PAGE } from './status-page.ts';
 import type { DeviceRecord, EdgeStore } from './store.ts';
 import { recordingKeyOf, toolbarKeyOf } from './device-keys.ts';
+import { keyLimitName } from './key-limit.ts';
 import { TunnelDevice } from './tunnel-device.ts';
 import { TunnelSession, type EdgeSocket, type TunnelSessionOptions } from './tunnel-session.ts';
 
@@ -49,13 +50,17 @@ export interface EdgeAppOptions {
 }
 
 export interface EdgeRateLimits {
-  perKey: RateLimit;
+  /**
+   * Per Authorization value, on the requests edge/core/key-limit.ts names. null: counted in front of
+   * this app, across all of it (the Workers edge counts keys in the Worker, before its device objects).
+   */
+  perKey: RateLimit | null;
   perDevice: RateLimit;
 }
 
 /** Well above what a CRM needs, well below what a PBX's AMI or a Durable Object (about 1,000/s) takes. */
 // A tenant key serves all its devices, so it gets more than one device; a device is one PBX answering AMI.
-export const DEFAULT_EDGE_RATE_LIMITS: EdgeRateLimits = { perKey: { perSecond: 1000, burst: 2000 }, perDevice: { perSecond: 200, burst: 400 } };
+export const DEFAULT_EDGE_RATE_LIMITS: { perKey: RateLimit; perDevice: RateLimit } = { perKey: { perSecond: 1000, burst: 2000 }, perDevice: { perSecond: 200, burst: 400 } };
 
 export interface Edge {
   app: Hono;
@@ -79,11 +84,10 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
   const heartbeatMs = opts.heartbeatMs ?? 10_000;
   const origins = new Set(opts.corsOrigins ?? []);
   const limits = opts.rateLimits ?? DEFAULT_EDGE_RATE_LIMITS;
-  const keyBuckets = new TokenBuckets(limits.perKey, () => clock.now());
+  const keyBuckets = limits.perKey && new TokenBuckets(limits.perKey, () => clock.now());
   const deviceBuckets = new TokenBuckets(limits.perDevice, () => clock.now());
-  /** Per key before the key is checked (a flood of bad keys costs no lookups), per device once it is. */
+  /** Per device once the caller is known (the key was counted before: the perKeyLimit middleware). */
   const forDevice = async (authorization: string | undefined, mac: string) => {
-    keyBuckets.take(authorization?.trim() || 'no Authorization', 'this Authorization');
     const caller = await auth.forDevice(authorization, mac);
     deviceBuckets.take(mac, `device ${mac}`);
     return caller;
@@ -127,6 +131,22 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
     metrics.inc('coocenter_edge_requests_total', { code: `${Math.floor(status / 100)}xx` });
     const mac = c.req.param('mac');
     log({ msg: 'request', requestId, method: c.req.method, path: c.req.path, status, ms: clock.now() - started, ...(mac ? { mac: normalizeMac(mac) ?? mac } : {}) });
+  });
+
+  // Before anything reads the key: a flood of bad keys is stopped here without a lookup.
+  app.use('*', async function perKeyLimit(c, next) {
+    const name = keyBuckets && keyLimitName(c.req.method, new URL(c.req.url), c.req.header('authorization'));
+    if (name) {
+      try {
+        keyBuckets.take(name, 'this Authorization');
+      } catch (e) {
+        // The API's CORS middleware has not run yet; a browser may still read why.
+        const origin = c.req.header('origin');
+        if (origin && (origins.has('*') || origins.has(origin))) c.header('Access-Control-Allow-Origin', origin);
+        throw e;
+      }
+    }
+    await next();
   });
 
   app.onError((err, c) => {
@@ -280,7 +300,6 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
       const token = toolbarTokenOf(authorization);
       if (token) {
         const mac = macOf(c);
-        keyBuckets.take(authorization?.trim() ?? '', 'this Authorization');
         const d = await device(mac);
         const claims = await verifyToolbarToken(await toolbarKeyOf(d), token, mac, clock.now());
         deviceBuckets.take(mac, `device ${mac}`);

@@ -87,7 +87,9 @@ export class DeviceObject {
       deliveries: this.deliveries,
       heartbeatMs: this.heartbeatMs,
       corsOrigins: listVar(env.CORS_ORIGINS),
-      rateLimits: rateLimitVars(env),
+      // With the binding, the Worker in front counts keys across all objects (edge/workers/key-limit.ts);
+      // without it (a wrangler.toml that dropped [[ratelimits]]), each object counts its own.
+      rateLimits: { ...rateLimitVars(env), ...(env.KEY_RATE_LIMIT ? { perKey: null } : {}) },
       ...(commandTimeoutMs ? { commandTimeoutMs } : {}),
     });
 

@@ -1,4 +1,5 @@
 import { normalizeMac } from '../../shared/auth/mac.ts';
+import { overKeyLimit } from './key-limit.ts';
 import { REGISTRY_NAME } from './object-call.ts';
 import { log } from './log.ts';
 import type { Env } from './platform.ts';
@@ -19,13 +20,17 @@ function deviceOf(request: Request, path: string): string | null {
 
 /**
  * The Worker: routes each request to the object that owns it. Nothing here authorizes or answers
- * API calls: that is edge/core, run inside the objects.
+ * API calls: that is edge/core, run inside the objects. It counts tenant keys, which span objects.
  */
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
-    const path = new URL(request.url).pathname;
+    const url = new URL(request.url);
+    const path = url.pathname;
     // Object-to-object calls only; never reachable from outside.
     if (path.startsWith('/internal/')) return Response.json({ status: 'error', message: `${request.method} ${path} is not served here` }, { status: 404 });
+    // Before the body is read or an object is woken: a flood on one key costs neither.
+    const limited = await overKeyLimit(request, url, env);
+    if (limited) return limited;
     // The tunnel upgrade carries no body; its frames are bounded by the protocol.
     const checked = path === '/agent/tunnel' ? request : await withinLimits(request);
     if (checked instanceof Response) return checked;

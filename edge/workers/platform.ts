@@ -54,11 +54,21 @@ export interface Env {
   HEARTBEAT_MS?: string;
   /** Comma-separated origins allowed to call the device API from a browser. */
   CORS_ORIGINS?: string;
+  /**
+   * Device API requests per Authorization value, counted across every device object by the Worker
+   * in front of them (edge/workers/key-limit.ts): the `[[ratelimits]]` binding of wrangler.toml.
+   */
+  KEY_RATE_LIMIT?: RateLimitBinding;
   /** Device API request limits, `<per second>/<burst>` (edge/workers/rate-limit-vars.ts). */
   RATE_LIMIT_PER_KEY?: string;
   RATE_LIMIT_PER_DEVICE?: string;
   /** Tests only: milliseconds delivered events stay replayable (default 7 days, edge/core/retention.ts). */
   KEEP_DELIVERED_MS?: string;
+}
+
+/** Cloudflare's Rate Limiting binding: counts calls per key within a fixed period, per location. */
+export interface RateLimitBinding {
+  limit(options: { key: string }): Promise<{ success: boolean }>;
 }
 
 /** Runtime globals of workerd that Node's lib does not declare. */

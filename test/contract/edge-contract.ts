@@ -11,11 +11,21 @@ export interface ContractEdge {
   logs?: () => unknown[];
   /** Stops the edge, runs `whileDown`, and starts it again on the same URL and the same storage. */
   restart(whileDown?: () => void): Promise<void>;
+  /**
+   * Where the runtime counts keys in fixed periods (Workers), waits until the current one has room
+   * for a rate-limit case, so a period rolling over mid-case does not let more through.
+   */
+  freshRateWindow?(): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface ContractEdgeOptions {
   commandTimeoutMs?: number;
+  /**
+   * Limits low enough to reach in a test: this many device requests pass per key (across all its
+   * devices) or per device, then 429 for the rest of the test. Unset: the runtime's defaults.
+   */
+  rateLimits?: { perKey?: number; perDevice?: number };
   /** How long delivered events stay replayable, in ms, instead of 7 days. */
   keepDeliveredMs?: number;
 }
@@ -23,6 +33,7 @@ export interface ContractEdgeOptions {
 export type StartContractEdge = (opts: ContractEdgeOptions) => Promise<ContractEdge>;
 
 const MAC = '68:69:2e:03:8b:3e';
+const OTHER = '68:69:2e:03:8b:3f';
 
 /**
  * The edge's promises to CRMs, operators and agents, checked against one runtime: the Node edge
@@ -327,6 +338,46 @@ describe('edge: what a restart keeps', () => {
     }, 'delivery waiting again');
     expect(after).toMatchObject({ attempts: 2, nextAttemptAt: before.nextAttemptAt, lastError: { status: 503 } });
     expect(hook.got).toHaveLength(2);
+  });
+});
+
+describe('edge: rate limits', () => {
+  const queueInfo = (edge: { url: string }, mac: string, key: string) =>
+    call(`${edge.url}/devices/${mac}/coocenter-api/queues/queue-info`, { headers: { authorization: `Bearer ${key}` } });
+
+  it("a key's limit holds across all its tenant's devices, with 429 and Retry-After; other keys are not slowed", async () => {
+    const { edge, secrets } = await setup({}, { rateLimits: { perKey: 4 } });
+    await provision(edge, OTHER, {}, { id: secrets.tenantId, key: secrets.tenantKey });
+    const third = '68:69:2e:03:8b:40';
+    const otherTenant = await provision(edge, third);
+    await edge.freshRateWindow?.();
+    // Offline devices answer 503 once past auth and the limits: 503 means "not limited".
+    const statuses: number[] = [];
+    let refused: Awaited<ReturnType<typeof call>> | undefined;
+    for (let i = 0; i < 6; i++) {
+      const r = await queueInfo(edge, i % 2 ? OTHER : MAC, secrets.tenantKey);
+      statuses.push(r.status);
+      if (r.status === 429) refused ??= r;
+    }
+    expect(statuses).toEqual([503, 503, 503, 503, 429, 429]);
+    expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(refused!.body).toMatchObject({ status: 'error', message: expect.stringMatching(/too many requests for this Authorization.*retry after \d+ s/) });
+    // Another tenant's key is counted apart, on its own device.
+    expect((await queueInfo(edge, third, otherTenant.tenantKey)).status).toBe(503);
+  });
+
+  it('a device is limited across all keys that reach it, not its neighbour; bad keys do not use its share', async () => {
+    const { edge, secrets } = await setup({}, { rateLimits: { perDevice: 3 } });
+    await provision(edge, OTHER, {}, { id: secrets.tenantId, key: secrets.tenantKey });
+    const second = (await admin(edge, 'POST', `/admin/tenants/${secrets.tenantId}/keys`)).body.key as string;
+    for (let i = 0; i < 3; i++) expect((await queueInfo(edge, MAC, `cok_wrong${i}`)).status).toBe(401);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await queueInfo(edge, MAC, i % 2 ? second : secrets.tenantKey)).status);
+    expect(statuses).toEqual([503, 503, 503, 429, 429, 429]);
+    const refused = await queueInfo(edge, MAC, secrets.tenantKey);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(refused.body.message).toMatch(/too many requests for device 68:69:2e:03:8b:3e/);
+    expect((await queueInfo(edge, OTHER, secrets.tenantKey)).status).toBe(503);
   });
 });
 

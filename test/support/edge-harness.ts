@@ -8,10 +8,14 @@ import type { OperationName } from '../../shared/api/operations.ts';
 import type { Device, FileStream } from '../../shared/device.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { parseRange } from '../../shared/http/range.ts';
+import type { RateLimit } from '../../shared/http/rate-limit.ts';
 import type { OutboxEvent } from '../../shared/tunnel/frames.ts';
 import { startEdgeServer, type EdgeServer, type EdgeServerOptions } from '../../edge/node/server.ts';
 
 export const ADMIN_KEY = 'test-admin-key';
+
+/** A token bucket that lets `n` requests through at once, then next to nothing for the length of a test. */
+export const passThenRefuse = (n: number): RateLimit => ({ perSecond: 0.001, burst: n });
 
 /** A temp data folder that outlives edge restarts within one test. */
 export function tempDataDir(): { dir: string; remove(): void } {

@@ -59,8 +59,23 @@ describe('api.conf', () => {
       ami: { host: '127.0.0.1', port: 5038, username: 'coocenter', secret: '...', context: 'from-internal', memberInterface: undefined, driver: 'auto' },
       tunnel: { edge: 'wss://edge.example.com', token: '...' },
       paths: { monitor: '/var/spool/asterisk/monitor', spool: '/var/lib/coocenter-agent' },
+      backfill: { maxWindowSeconds: 86_400 },
       warnings: [],
     });
+  });
+
+  it('reads the backfill sources: queue_log and Master.csv paths, the CDR database, the window bound', () => {
+    const c = parseConfig(
+      minimal('') +
+        '[paths]\nqueue_log=/var/log/asterisk/queue_log\ncdr_csv=/var/log/asterisk/cdr-csv/Master.csv\n[cdrdb]\nuser=cdrreader\npassword=p;w\n[backfill]\nmax_window=3600\n',
+    );
+    expect(c.paths).toMatchObject({ queueLog: '/var/log/asterisk/queue_log', cdrCsv: '/var/log/asterisk/cdr-csv/Master.csv' });
+    expect(c.cdrdb).toEqual({ host: '127.0.0.1', port: 3306, user: 'cdrreader', password: 'p;w', database: 'asteriskcdrdb', table: 'cdr' });
+    expect(c.backfill).toEqual({ maxWindowSeconds: 3600 });
+    expect(parseConfig(minimal('')).cdrdb).toBeUndefined();
+    expect(() => parseConfig(minimal('') + '[cdrdb]\nhost=db.lan\n')).toThrow(/\[cdrdb\] user is required/);
+    expect(() => parseConfig(minimal('') + '[paths]\nqueue_log=queue_log\n')).toThrow(/queue_log must be an absolute path/);
+    expect(() => parseConfig(minimal('') + '[backfill]\nmax_window=10\n')).toThrow(/max_window must be a whole number of seconds/);
   });
 
   it('keeps ; and # inside values whole, and cuts only comments after whitespace', () => {
