@@ -341,6 +341,19 @@ describe('edge: what a restart keeps', () => {
   });
 });
 
+describe('edge: tenant keys', () => {
+  it('a revoked key is refused on the very next request, however often it was just used', async () => {
+    const { edge, secrets } = await setup();
+    const rotated = (await admin(edge, 'POST', `/admin/tenants/${secrets.tenantId}/keys`)).body as { keyId: string; key: string };
+    // Accepted (the device is offline, so 503 rather than 200) again and again...
+    for (let i = 0; i < 3; i++) expect((await api(edge, '/queues/queue-info', rotated.key)).status).toBe(503);
+    expect((await admin(edge, 'DELETE', `/admin/tenants/${secrets.tenantId}/keys/${rotated.keyId}`)).status).toBe(200);
+    // ...then refused, while the tenant's other key still works.
+    expect((await api(edge, '/queues/queue-info', rotated.key)).status).toBe(401);
+    expect((await api(edge, '/queues/queue-info', secrets.tenantKey)).status).toBe(503);
+  });
+});
+
 describe('edge: rate limits', () => {
   const queueInfo = (edge: { url: string }, mac: string, key: string) =>
     call(`${edge.url}/devices/${mac}/coocenter-api/queues/queue-info`, { headers: { authorization: `Bearer ${key}` } });
@@ -398,6 +411,72 @@ describe('edge: retention', () => {
     await until(() => hook.got.length === 3, 'the replayed event');
     expect(hook.got.map((g) => JSON.parse(g.body).n)).toEqual([0, 1, 1]);
     expect(hook.got[2]!.id).toBe(hook.got[1]!.id);
+  });
+});
+
+describe('edge: toolbar', () => {
+  async function toolbarSetup() {
+    const { edge, secrets: mine, device, outbox } = await setup();
+    const theirs = await provision(edge, OTHER);
+    const a = agent(edge, { mac: MAC, token: mine.token, device, outbox });
+    await a.waitFor('online');
+    const issue = (mac: string, key: string | undefined, body: Record<string, unknown>) =>
+      call(`${edge.url}/devices/${mac}/toolbar/token`, { method: 'POST', json: body, ...(key ? { headers: { authorization: `Bearer ${key}` } } : {}) });
+    return { edge, mine, theirs, device, outbox, agent: a, issue };
+  }
+
+  it("issues tokens to the device's own tenant only, and a token acts for its extension on its device only", async () => {
+    const { edge, mine, theirs, device, issue } = await toolbarSetup();
+    expect((await issue(MAC, undefined, { extension: '801' })).status).toBe(401);
+    expect((await issue(MAC, theirs.tenantKey, { extension: '801' })).status).toBe(403);
+    expect((await issue(MAC, mine.tenantKey, { extension: '80 1' })).status).toBe(400);
+    const issued = await issue(MAC, mine.tenantKey, { extension: '801', ttl: 600 });
+    expect(issued.status).toBe(200);
+    expect(issued.body).toMatchObject({ extension: '801', supervisor: false });
+    const auth = { authorization: `Bearer ${issued.body.token}` };
+
+    const base = `${edge.url}/devices/${MAC}/coocenter-api`;
+    const denied = await call(`${base}/extensions/hangup`, { method: 'POST', json: { extension: '802' }, headers: auth });
+    expect(denied.status).toBe(403);
+    expect(device.calls).toEqual([]);
+    // Reaches the device (which has no call for 801 and says so).
+    const own = await call(`${base}/extensions/hangup`, { method: 'POST', json: { extension: '801' }, headers: auth });
+    expect(own.status).toBe(409);
+    expect(device.calls).toEqual([{ op: 'hangup', params: { extension: '801' } }]);
+    // Not a key for another device, nor for the admin API.
+    expect((await call(`${edge.url}/devices/${OTHER}/coocenter-api/queues/queue-info`, { headers: auth })).status).toBe(401);
+    expect((await call(`${edge.url}/devices/${MAC}/status`, { headers: auth })).status).toBe(401);
+  });
+
+  it("streams one extension's spooled and live events as they cross the tunnel", async () => {
+    const { edge, mine, outbox, agent: a, issue } = await toolbarSetup();
+    const { body } = await issue(MAC, mine.tenantKey, { extension: '801' });
+    expect((await fetch(`${edge.url}/devices/${MAC}/toolbar/stream?token=nope`)).status).toBe(401);
+    const ac = new AbortController();
+    cleanups.push(() => ac.abort());
+    const res = await fetch(`${edge.url}/devices/${MAC}/toolbar/stream?token=${encodeURIComponent(body.token)}`, { signal: ac.signal });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.getReader();
+    let text = '';
+    const read = async (needle: string) => {
+      while (!text.includes(needle)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended: ${text}`);
+        text += new TextDecoder().decode(value);
+      }
+    };
+    await read('event: snapshot');
+    outbox.append('extensionstatus', { event: 'extensionstatus', exten: '802', status: '8', statustext: 'Ringing', mac: MAC });
+    outbox.append('extensionstatus', { event: 'extensionstatus', exten: '801', status: '8', statustext: 'Ringing', mac: MAC });
+    await read('"exten":"801"');
+    a.client.sendLive([
+      { type: 'pause', ext: '802', interface: 'SIP/802', queue: '630', paused: true, reason: 'lunch' },
+      { type: 'pause', ext: '801', interface: 'SIP/801', queue: '630', paused: true, reason: 'wrapup' },
+    ]);
+    await read('event: pause');
+    await read('"reason":"wrapup"');
+    expect(text).not.toContain('"ext":"802"');
+    expect(text).not.toContain('"exten":"802"');
   });
 });
 }
