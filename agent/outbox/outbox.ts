@@ -10,6 +10,8 @@ export interface OutboxEvent {
   type: string;
   /** The JSON text to POST, exactly as it will be signed. */
   body: string;
+  /** Its own webhook-id part (QueueEntry.id), for a backfilled record. */
+  id?: string;
 }
 
 export interface OutboxOptions {
@@ -212,7 +214,7 @@ export class Outbox implements ReplayableQueue {
   /** Takes the head of the waiting line out and keeps it in the dead-letter file. */
   async deadLetter(entry: QueueEntry, reason: string): Promise<void> {
     if (entry.seq !== this.state.acked + 1) throw new RangeError(`outbox can dead-letter only the head of the queue (${this.state.acked + 1}), not ${entry.seq}`);
-    const letter: DeadLetter = { epoch: entry.epoch, seq: entry.seq, type: entry.type, body: entry.body, reason, at: this.now() };
+    const letter: DeadLetter = { epoch: entry.epoch, seq: entry.seq, type: entry.type, body: entry.body, ...(entry.id ? { id: entry.id } : {}), reason, at: this.now() };
     await this.deadLetters.append(letter);
     await this.ack(entry.seq);
     // A dead letter is rare and must not come back after a crash as a second one.
@@ -323,7 +325,7 @@ export class Outbox implements ReplayableQueue {
   private async write(events: readonly OutboxEvent[]): Promise<number[]> {
     if (events.length === 0) return [];
     const first = this.nextSeq;
-    const data = Buffer.from(events.map((e, i) => encodeRecord(first + i, e.type, e.body)).join(''));
+    const data = Buffer.from(events.map((e, i) => encodeRecord(first + i, e.type, e.body, e.id)).join(''));
     await this.makeRoom(data.length);
     const segment = this.segments.at(-1)!;
     const fh = await this.activeHandle(segment);

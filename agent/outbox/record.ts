@@ -8,10 +8,12 @@ interface RecordLine {
   s: number;
   t: string;
   b: string;
+  /** QueueEntry.id, when the event has its own. */
+  i?: string;
 }
 
-export function encodeRecord(seq: number, type: string, body: string): string {
-  const line: RecordLine = { s: seq, t: type, b: body };
+export function encodeRecord(seq: number, type: string, body: string, id?: string): string {
+  const line: RecordLine = id === undefined ? { s: seq, t: type, b: body } : { s: seq, t: type, b: body, i: id };
   return `${JSON.stringify(line)}\n`;
 }
 
@@ -38,5 +40,6 @@ export function decodeRecord(line: string, epoch: string, file: string, offset: 
   if (typeof r !== 'object' || r === null || !Number.isSafeInteger(r.s) || typeof r.t !== 'string' || typeof r.b !== 'string') {
     throw new CorruptRecordError(file, offset, 'fields s, t, b missing or of the wrong type');
   }
-  return { epoch, seq: r.s!, type: r.t, body: r.b };
+  if (r.i !== undefined && typeof r.i !== 'string') throw new CorruptRecordError(file, offset, 'field i is not a string');
+  return r.i === undefined ? { epoch, seq: r.s!, type: r.t, body: r.b } : { epoch, seq: r.s!, type: r.t, body: r.b, id: r.i };
 }

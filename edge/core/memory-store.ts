@@ -27,7 +27,7 @@ export function createMemoryStore(): EdgeStore {
     if (!q) queues.set(mac, (q = []));
     return q;
   };
-  const entry = (r: Row): QueueEntry => ({ epoch: r.epoch, seq: r.seq, type: r.type, body: r.body });
+  const entry = (r: Row): QueueEntry => ({ epoch: r.epoch, seq: r.seq, type: r.type, body: r.body, ...(r.id ? { id: r.id } : {}) });
 
   return {
     async createTenant(t) {
@@ -75,7 +75,7 @@ export function createMemoryStore(): EdgeStore {
       let high = committed.get(key) ?? -1;
       for (const e of events) {
         if (e.seq <= high) continue;
-        q.push({ epoch, seq: e.seq, type: e.type, body: e.body, state: 'waiting', at });
+        q.push({ epoch, seq: e.seq, type: e.type, body: e.body, ...(e.id ? { id: e.id } : {}), state: 'waiting', at });
         high = e.seq;
       }
       committed.set(key, high);

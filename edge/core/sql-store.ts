@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS devices (
   types TEXT, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
   pos INTEGER PRIMARY KEY AUTOINCREMENT, mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL,
-  type TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT, dead_at INTEGER,
+  type TEXT NOT NULL, body TEXT NOT NULL, wid TEXT, state TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT, dead_at INTEGER,
   UNIQUE (mac, epoch, seq));
 CREATE INDEX IF NOT EXISTS events_line ON events (mac, state, pos);
 CREATE TABLE IF NOT EXISTS committed (mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (mac, epoch));
@@ -51,6 +51,25 @@ const toDevice = (r: DeviceRow): DeviceRecord => ({
   createdAt: r.created_at,
 });
 
+interface EventRow {
+  epoch: string;
+  seq: number;
+  type: string;
+  body: string;
+  wid: string | null;
+}
+
+const toEntry = (r: EventRow): QueueEntry => ({ epoch: r.epoch, seq: r.seq, type: r.type, body: r.body, ...(r.wid !== null ? { id: r.wid } : {}) });
+
+/** Columns added after a table was first created: a store written by an older edge gets them here. */
+function migrate(db: SqlDriver): void {
+  try {
+    db.all('SELECT wid FROM events LIMIT 0');
+  } catch {
+    db.script('ALTER TABLE events ADD COLUMN wid TEXT');
+  }
+}
+
 /** Scalars SQLite binds and returns. */
 export type SqlValue = string | number | null;
 
@@ -84,6 +103,7 @@ export interface SqlStoreOptions {
 /** EdgeStore over any SQLite: the schema is created when missing. */
 export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeStore {
   db.script(SCHEMA);
+  migrate(db);
   const group = new GroupCommit(db, opts.defer);
   const one = <T>(sql: string, ...params: SqlValue[]): T | undefined => db.all<T>(sql, ...params)[0];
 
@@ -92,11 +112,11 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
   const count = (mac: string, state: string): number =>
     one<{ n: number }>('SELECT count(*) AS n FROM events WHERE mac = ? AND state = ?', mac, state)?.n ?? 0;
 
-  const commit = (mac: string, epoch: string, events: readonly { seq: number; type: string; body: string }[], at: number) => {
+  const commit = (mac: string, epoch: string, events: readonly { seq: number; type: string; body: string; id?: string | undefined }[], at: number) => {
     let high = committedSeq(mac, epoch);
     for (const e of events) {
       if (e.seq <= high) continue;
-      db.run("INSERT OR IGNORE INTO events (mac, epoch, seq, type, body, state, at) VALUES (?, ?, ?, ?, ?, 'waiting', ?)", mac, epoch, e.seq, e.type, e.body, at);
+      db.run("INSERT OR IGNORE INTO events (mac, epoch, seq, type, body, wid, state, at) VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?)", mac, epoch, e.seq, e.type, e.body, e.id ?? null, at);
       high = e.seq;
     }
     db.run('INSERT INTO committed (mac, epoch, seq) VALUES (?, ?, ?) ON CONFLICT (mac, epoch) DO UPDATE SET seq = excluded.seq', mac, epoch, high);
@@ -188,7 +208,7 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
       return committedSeq(mac, epoch);
     },
     async peekEvents(mac, n) {
-      return db.all<QueueEntry>("SELECT epoch, seq, type, body FROM events WHERE mac = ? AND state = 'waiting' ORDER BY pos LIMIT ?", mac, n);
+      return db.all<EventRow>("SELECT epoch, seq, type, body, wid FROM events WHERE mac = ? AND state = 'waiting' ORDER BY pos LIMIT ?", mac, n).map(toEntry);
     },
     ackEvents(mac, uptoSeq) {
       return group.write(() => ack(mac, uptoSeq), 'relaxed');
@@ -204,11 +224,11 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
     },
     async listDeadLetters(mac): Promise<DeadLetter[]> {
       return db
-        .all<{ epoch: string; seq: number; type: string; body: string; reason: string | null; dead_at: number | null; at: number }>(
-          "SELECT epoch, seq, type, body, reason, dead_at, at FROM events WHERE mac = ? AND state = 'dead' ORDER BY pos",
+        .all<EventRow & { reason: string | null; dead_at: number | null; at: number }>(
+          "SELECT epoch, seq, type, body, wid, reason, dead_at, at FROM events WHERE mac = ? AND state = 'dead' ORDER BY pos",
           mac,
         )
-        .map((r) => ({ epoch: r.epoch, seq: r.seq, type: r.type, body: r.body, reason: r.reason ?? '', at: r.dead_at ?? r.at }));
+        .map((r) => ({ ...toEntry(r), reason: r.reason ?? '', at: r.dead_at ?? r.at }));
     },
     async removeDeadLetter(mac, seq) {
       const r = one<{ pos: number }>("SELECT pos FROM events WHERE mac = ? AND state = 'dead' AND seq = ? ORDER BY pos DESC LIMIT 1", mac, seq);

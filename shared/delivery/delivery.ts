@@ -411,7 +411,7 @@ export class Delivery {
 
   private async post(entry: QueueEntry): Promise<AttemptOutcome> {
     const now = this.clock.now();
-    const id = webhookId(this.mac, entry.epoch, entry.seq);
+    const id = webhookId(this.mac, entry.epoch, entry.seq, entry.id);
     const timestamp = Math.floor(now / 1000);
     const headers: Record<string, string> = {
       ...this.extraHeaders(now),

@@ -14,6 +14,11 @@ export interface QueueEntry {
   readonly type: string;
   /** The JSON text exactly as it is signed and POSTed. */
   readonly body: string;
+  /**
+   * The webhook-id's own part when the event's identity comes from what it records (a call
+   * backfilled from the box's CDRs: `bf_<hash>`), so sending it again, from any spool, keeps the id.
+   */
+  readonly id?: string;
 }
 
 export interface DeadLetter extends QueueEntry {

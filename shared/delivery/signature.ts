@@ -27,9 +27,13 @@ export function toWhsec(secret: string): string {
 }
 
 /** Stable per event: a retry or a replay of the same spool entry carries the same id. */
-export function webhookId(mac: string, epoch: string, seq: number): string {
-  return `evt_${mac.replace(/[:-]/g, '').toLowerCase()}_${epoch}_${seq}`;
+export function webhookId(mac: string, epoch: string, seq: number, id?: string): string {
+  const device = mac.replace(/[:-]/g, '').toLowerCase();
+  return id === undefined ? `evt_${device}_${epoch}_${seq}` : `evt_${device}_${id}`;
 }
+
+/** What an event's own id part may be (QueueEntry.id): it goes into a header and a URL-safe id. */
+export const EVENT_ID_PATTERN = /^bf_[0-9a-f]{32}$/;
 
 type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { backfillMarks } from './backfill-marks.ts';
 
 export const CC_CDR_STATES = ['bridged', 'feedback', 'queue', 'ivr', ''] as const;
 export const MISS_CAUSES = ['NO_AGENT_LOGIN', 'MEMBER_CANCEL', 'NO_AGENT_ANSWER', 'NO_ASSIGN', ''] as const;
@@ -42,5 +43,6 @@ export const CcCdrEvent = z.object({
   filePath: z.string(),
   missCause: z.enum(MISS_CAUSES),
   mac: z.string(),
+  ...backfillMarks,
 });
 export type CcCdrEvent = z.infer<typeof CcCdrEvent>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { backfillMarks } from './backfill-marks.ts';
 
 /** `cdr`: one per Asterisk CDR record (cdr_manager), times as Asterisk wrote them. */
 export const CdrEvent = z.object({
@@ -19,5 +20,6 @@ export const CdrEvent = z.object({
   /** The record's own UniqueID. */
   uniqueid: z.string(),
   mac: z.string(),
+  ...backfillMarks,
 });
 export type CdrEvent = z.infer<typeof CdrEvent>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ToolbarEvent } from '../toolbar/events.ts';
+import { EVENT_ID_PATTERN } from '../delivery/signature.ts';
 
 /**
  * The tunnel between agent and edge: JSON text frames described once here, parsed on both sides
@@ -81,6 +82,8 @@ export const outboxEvent = z.object({
   type: z.string().max(64),
   /** The event's JSON text exactly as it will be POSTed and signed. */
   body: z.string().max(64 * 1024),
+  /** Its own webhook-id part, for a call backfilled from the box's records (QueueEntry.id). */
+  id: z.string().regex(EVENT_ID_PATTERN).optional(),
 });
 
 export const evtFrame = z.object({

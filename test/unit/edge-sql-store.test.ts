@@ -72,3 +72,34 @@ describe('SQLite edge store: what a restart keeps besides events', () => {
     expect(await store.getRetryState(MAC)).toBeNull();
   });
 });
+
+describe('SQLite edge store: events with their own webhook-id part', () => {
+  let store: SqliteStore;
+  let dir: { dir: string; remove(): void };
+  afterEach(() => {
+    store.close();
+    dir.remove();
+  });
+
+  it('keeps a backfilled event id through commit, peek and dead letters, and adds the column to an older file', async () => {
+    dir = tempDataDir();
+    const file = `${dir.dir}/edge.sqlite`;
+    // A file written before the column existed.
+    const old = openSqliteStore(file);
+    old.close();
+    const raw = (await import('../../edge/node/sqlite-store.ts')).sqliteEngine() === 'node:sqlite'
+      ? (await import('../../edge/node/sqlite-node.ts')).openNodeSqlite(file)
+      : (await import('../../edge/node/sqlite-better.ts')).openBetterSqlite(file);
+    raw.driver.script('DROP TABLE events; CREATE TABLE events (pos INTEGER PRIMARY KEY AUTOINCREMENT, mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT, dead_at INTEGER, UNIQUE (mac, epoch, seq))');
+    raw.close();
+    store = openSqliteStore(file);
+    const id = `bf_${'a'.repeat(32)}`;
+    await store.commitEvents(MAC, 'e', [{ seq: 0, type: 'cdr', body: '{}', id }, { seq: 1, type: 'cdr', body: '{}' }], 1);
+    expect(await store.peekEvents(MAC, 10)).toEqual([
+      { epoch: 'e', seq: 0, type: 'cdr', body: '{}', id },
+      { epoch: 'e', seq: 1, type: 'cdr', body: '{}' },
+    ]);
+    await store.deadLetter(MAC, { epoch: 'e', seq: 0, type: 'cdr', body: '{}', id }, 'x', 2);
+    expect((await store.listDeadLetters(MAC))[0]).toMatchObject({ seq: 0, id });
+  });
+});
