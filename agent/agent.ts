@@ -22,6 +22,7 @@ import { linkLogger } from './link-log.ts';
 import { firstNicMac } from './mac.ts';
 import type { ChannelDriver } from './ops/context.ts';
 import { GapLog } from './outbox/gap-log.ts';
+import { backfillSources, GapBackfill } from './backfill/gap-backfill.ts';
 import { Outbox, type OutboxOptions } from './outbox/outbox.ts';
 import { createRecordings } from './recordings.ts';
 import { loadToolbarKey } from './toolbar-key.ts';
@@ -147,6 +148,18 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       toolbar.publishOpen(w.open);
     }
 
+    const backfill = new GapBackfill({
+      gaps,
+      pipeline,
+      sources: backfillSources(config, timeZone),
+      context: { mac, timeZone, monitorDir: config.paths.monitor },
+      maxWindowMs: config.backfill.maxWindowSeconds * 1000,
+      now: () => clock.now(),
+      log: (e) => log({ component: 'backfill', ...e }),
+      onChange: () => tunnel?.sendStatus(),
+    });
+    cleanup.push(() => backfill.close());
+
     let asteriskVersion: string | undefined;
     let downSince: number | null = lastAlive;
     const aliveTimer = setInterval(() => void writeFile(alivePath, String(clock.now())).catch(() => undefined), ALIVE_EVERY_MS);
@@ -168,9 +181,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       else if (s.status === 'reconnecting') amiLink(false, s.reason);
       if (s.status === 'ready') {
         // The closed gap is in the snapshot only once it is on disk: tell the edge then, not at the next minute's status.
-        if (downSince !== null) void gaps.record(downSince, clock.now()).then(() => tunnel?.sendStatus(), () => undefined);
+        const closed = downSince === null ? Promise.resolve() : gaps.record(downSince, clock.now()).then(() => tunnel?.sendStatus(), () => undefined);
         downSince = null;
-        void afterLogin();
+        void afterLogin().then(() => closed).then(() => backfill.run());
       } else if (s.previous === 'ready') {
         downSince = clock.now();
       }
@@ -234,7 +247,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
             ...(asteriskVersion !== undefined ? { asteriskVersion } : {}),
             webkeyDigests: config.general.webkey ? webkeyDigests(config.general.webkey, clock.now(), timeZone) : [],
             outbox: { epoch: st.epoch, firstUnacked: st.oldestSeq ?? st.nextSeq, nextSeq: st.nextSeq, dropped: st.dropped },
-            gaps: [...g.map((x) => ({ from: x.from, to: x.to })), ...(downSince !== null ? [{ from: downSince, to: null }] : [])].slice(-100),
+            gaps: [...g.map((x) => ({ from: x.from, to: x.to, ...(x.backfill ? { backfill: x.backfill } : {}) })), ...(downSince !== null ? [{ from: downSince, to: null }] : [])].slice(-100),
           };
         },
       });

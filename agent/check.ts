@@ -9,6 +9,8 @@ import { AmiError } from './ami/errors.ts';
 import { tcpConnect } from './ami/tcp.ts';
 import { ConfigError, loadConfig, type AgentConfig } from './config.ts';
 import { firstNicMac } from './mac.ts';
+import { boxTimeZone } from './auth/webkey.ts';
+import { backfillSources } from './backfill/gap-backfill.ts';
 
 /** One line of `coocenter-agent --check`: `ok` with what was found, or what to fix. */
 export interface CheckLine {
@@ -55,6 +57,7 @@ export async function runCheck(opts: CheckOptions): Promise<boolean> {
 
   await checkAmi(config, opts.amiTimeoutMs ?? 5000, report);
   await checkFolders(config, report);
+  await checkRecords(config, report);
   if (config.tunnel) await checkEdge(config, config.tunnel, opts.edgeTimeoutMs ?? 5000, report);
   return !failed;
 }
@@ -164,6 +167,31 @@ async function checkFolders(config: AgentConfig, report: Report): Promise<void> 
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
     report('fix', 'spool', `${spool} is not writable by this user (${code}): create it owned by the agent's user (install -d -o coocenter -g coocenter -m 0750 ${spool})`);
+  }
+}
+
+/** The box's own records the agent backfills gaps from, when api.conf names them. */
+async function checkRecords(config: AgentConfig, report: Report): Promise<void> {
+  const { cdr, queueLog } = backfillSources(config, boxTimeZone());
+  if (queueLog) {
+    try {
+      await access(queueLog, constants.R_OK);
+      report('ok', 'queue_log', `${queueLog} is readable`);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      report('fix', 'queue_log', code === 'ENOENT'
+        ? `${queueLog} does not exist: check [paths] queue_log (Asterisk writes /var/log/asterisk/queue_log unless logger.conf queue_log = no)`
+        : `${queueLog} is not readable by this user (${code}): add the agent's user to the asterisk group, or make the file group-readable`);
+    }
+  }
+  if (cdr) {
+    try {
+      report('ok', 'call records', `${cdr.name}: ${await cdr.check()}`);
+    } catch (e) {
+      report('fix', 'call records', (e as Error).message);
+    } finally {
+      await cdr.close();
+    }
   }
 }
 

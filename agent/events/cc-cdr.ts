@@ -190,6 +190,11 @@ export interface CcCdrState {
   aliases?: Record<string, string>;
   /** The box's hints, for telling trunks from extensions. */
   hints?: HintEntry[];
+  /**
+   * Record ids (agent/backfill/record-events.ts) of the cdr and cc_cdr events sent lately, live or
+   * backfilled, so a backfill after a gap never sends one of them again.
+   */
+  recordIds?: string[];
 }
 
 export class CcCdrStateError extends Error {
@@ -200,6 +205,8 @@ export class CcCdrStateError extends Error {
 const MEMBER_CANCEL_S = 10;
 const MAX_PER_CALL = 64;
 const MAX_FINISHED = 2000;
+/** A gap's backfill overlaps live reading by seconds (the agent's last alive mark): a few thousand records cover it. */
+const MAX_RECORD_IDS = 2000;
 
 /** Every AMI event the machine reads; translate.ts lets these through its noise filter. */
 export const CC_CDR_EVENTS: ReadonlySet<string> = new Set([
@@ -274,6 +281,29 @@ export class CcCdrMachine {
   }
 
   /** Live calls followed right now. */
+  /** Remembers that the record with this id was sent. */
+  noteRecord(id: string): void {
+    const ids = (this.state.recordIds ??= []);
+    ids.push(id);
+    // Trimmed in steps, not per record.
+    if (ids.length > MAX_RECORD_IDS + 200) ids.splice(0, ids.length - MAX_RECORD_IDS);
+  }
+
+  wasSent(id: string): boolean {
+    return this.state.recordIds?.includes(id) ?? false;
+  }
+
+  /**
+   * Forgets a call that a backfill recorded from the box's files (it ended while events were not
+   * read), so it never expires into a second, partial record. False when the call is not open.
+   */
+  dismiss(callId: string): boolean {
+    const call = this.state.calls[this.state.aliases?.[callId] ?? callId];
+    if (!call) return false;
+    this.forget(call);
+    return true;
+  }
+
   get openCalls(): number {
     return Object.keys(this.state.calls).length;
   }

@@ -13,7 +13,9 @@ export type JournalInput =
   | { k: 'seed'; items: string[][] }
   | { k: 'hints'; hints: HintEntry[] }
   | { k: 'wrapup'; callId: string; secs: number; iface?: string }
-  | { k: 'expire'; t: number };
+  | { k: 'expire'; t: number }
+  /** Records rebuilt from the box's files after a gap, and the calls they finish (agent/backfill). */
+  | { k: 'backfill'; events: { type: string; body: string; id: string }[]; calls: string[] };
 
 export type JournalEntry = JournalInput & { n: number; seq: number };
 

@@ -1,7 +1,8 @@
 import { AmiMessage } from '../ami/message.ts';
-import type { HintEntry } from '../extensions.ts';
+import type { ExtensionDirectory, HintEntry } from '../extensions.ts';
 import type { OutboxEvent } from '../outbox/outbox.ts';
 import { CcCdrMachine, type CcCdrOptions, type CcCdrOutput } from './cc-cdr.ts';
+import { ccCdrRecordId, cdrRecordId } from '../backfill/record-events.ts';
 import { CcJournal, type JournalInput } from './cc-journal.ts';
 import { EventTranslator, isNoise } from './translate.ts';
 
@@ -25,7 +26,7 @@ export interface EventPipelineOptions extends Omit<CcCdrOptions, 'now'> {
   log?: (entry: Record<string, unknown>) => void;
 }
 
-type Input = JournalInput & { ami?: AmiMessage };
+type Input = JournalInput & { ami?: AmiMessage; done?: (written: OutboxEvent[]) => void };
 
 /**
  * From AMI events to durable documented events. Each input is translated (the six stateless
@@ -105,9 +106,23 @@ export class EventPipeline {
     this.enqueue({ k: 'wrapup', callId, secs: pauseSeconds, iface });
   }
 
+  /**
+   * Appends records rebuilt from the box's files after a gap, skipping any the agent sent already
+   * (live before the gap, or by an earlier backfill), and forgets the open calls they finish.
+   * Resolves with what was written, once it is on disk.
+   */
+  backfill(events: readonly { type: string; body: string; id: string }[], calls: readonly string[]): Promise<OutboxEvent[]> {
+    return new Promise((resolve) => this.enqueue({ k: 'backfill', events: [...events], calls: [...calls], done: resolve }));
+  }
+
   /** Finishes calls silent for hours and releases held records whose wrap-up never ended. */
   expire(): void {
     this.enqueue({ k: 'expire', t: this.opts.now() });
+  }
+
+  /** The box's extensions as the last hints said. */
+  get extensions(): ExtensionDirectory {
+    return this.machine.extensions;
   }
 
   get openCalls(): number {
@@ -139,14 +154,18 @@ export class EventPipeline {
       const journaled: (JournalInput & { seq: number })[] = [];
       const events: OutboxEvent[] = [];
       const signals: WrapupSignal[] = [];
+      const done: (() => void)[] = [];
       for (const input of batch) {
         if (input.k === 'ami' && isNoise(input.ami ?? new AmiMessage(input.p))) continue;
-        const { ami: _live, ...plain } = input;
+        const { ami: _live, done: notify, ...plain } = input;
         journaled.push({ ...plain, seq: this.nextSeq + events.length });
+        const written: OutboxEvent[] = [];
         for (const out of this.process(input)) {
           if ('kind' in out) signals.push(out);
-          else events.push(out);
+          else written.push(out);
         }
+        events.push(...written);
+        if (notify) done.push(() => notify(written));
       }
       this.nextSeq += events.length;
       // The journal first: once it holds an input, a crash before the outbox write is replayed.
@@ -162,6 +181,7 @@ export class EventPipeline {
         await this.untilWritten(() => this.journal.snapshot(this.machine.snapshot()));
       }
       for (const s of signals) this.opts.onWrapup?.(s);
+      for (const d of done) d();
     }
   }
 
@@ -193,12 +213,28 @@ export class EventPipeline {
       const ami = (input.ami ??= new AmiMessage(input.p));
       const doc = this.translator.translate(ami, input.t);
       if (doc) out.push({ type: doc.event, body: JSON.stringify(doc) });
+      if (doc?.event === 'cdr') {
+        const f = (k: string) => ami.get(k) ?? '';
+        this.machine.noteRecord(cdrRecordId({ uniqueid: f('UniqueID'), channel: f('Channel'), dstchannel: f('DestinationChannel'), start: f('StartTime') }));
+      }
     }
-    for (const o of this.feedMachine(input)) out.push(o.kind === 'cc_cdr' ? ccEvent(o.record) : o);
+    if (input.k === 'backfill') {
+      for (const e of input.events) {
+        if (this.machine.wasSent(e.id)) continue;
+        this.machine.noteRecord(e.id);
+        out.push({ type: e.type, body: e.body, id: e.id });
+      }
+      for (const c of input.calls) this.machine.dismiss(c);
+      return out;
+    }
+    for (const o of this.feedMachine(input)) {
+      if (o.kind === 'cc_cdr') this.machine.noteRecord(ccCdrRecordId(o.record.uuid));
+      out.push(o.kind === 'cc_cdr' ? ccEvent(o.record) : o);
+    }
     return out;
   }
 
-  private feedMachine(input: JournalInput & { ami?: AmiMessage }): CcCdrOutput[] {
+  private feedMachine(input: Exclude<JournalInput, { k: 'backfill' }> & { ami?: AmiMessage }): CcCdrOutput[] {
     switch (input.k) {
       case 'ami':
         return this.machine.feed(input.ami ?? new AmiMessage(input.p), input.t);

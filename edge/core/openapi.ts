@@ -64,7 +64,19 @@ const deviceStatus = obj({
   eventsDroppedOnBox: { type: ['integer', 'null'] },
   eventsWaitingOnEdge: int,
   deadLetters: int,
-  gaps: list(obj({ from: int, to: { type: ['integer', 'null'] } })),
+  gaps: list(
+    obj(
+      {
+        from: int,
+        to: { type: ['integer', 'null'] },
+        backfill: {
+          description: "what the agent recovered of the gap from the box's own records (queue_log, CDRs); absent before it ran",
+          ...obj({ state: { enum: ['running', 'filled', 'partial', 'skipped', 'none', 'failed'] }, cdr: int, ccCdr: int, detail: str }),
+        },
+      },
+      ['from', 'to'],
+    ),
+  ),
   replacements: int,
   conflicts: int,
   lastConflictAt: strOrNull,

@@ -33,7 +33,15 @@ export const outboxState = z.object({
   dropped: z.number().int().nonnegative(),
 });
 
-export const gap = z.object({ from: z.number(), to: z.number().nullable() });
+/** What the backfill after a gap recovered from the box's own records (agent/backfill). */
+export const gapBackfill = z.object({
+  state: z.enum(['running', 'filled', 'partial', 'skipped', 'none', 'failed']),
+  cdr: z.number().int().nonnegative(),
+  ccCdr: z.number().int().nonnegative(),
+  detail: z.string().max(2000),
+});
+
+export const gap = z.object({ from: z.number(), to: z.number().nullable(), backfill: gapBackfill.optional() });
 
 const status = {
   ami: amiState,
