@@ -154,7 +154,7 @@ interface Entry {
 
 /**
  * Reads api.conf. Comments are whole lines starting with `;` or `#`; a `;` or `#` after whitespace
- * starts an inline comment (the SPEC's own example: `BINDPORT=8000   ; LAN REST API port`); any other
+ * starts an inline comment (docs/api.md "The api.conf example": `BINDPORT=8000   ; LAN REST API port of the agent`); any other
  * `;` or `#` is part of the value, so `WEBKEY=ab#cd;1` is `ab#cd;1`. `ini` would cut values at `;`
  * and `#`, so each value is handed to it as a line reference and read back from the line itself.
  */

@@ -68,7 +68,7 @@ const SEGMENT_SUFFIX = '.log';
 const READ_CHUNK = 64 * 1024;
 
 /**
- * The agent's durable event spool (SPEC "What nothing lost means"). Events are appended to segment
+ * The agent's durable event spool (docs/api.md "What nothing lost means"). Events are appended to segment
  * files and fsynced before `appendMany` resolves; events arriving while a write is in flight share the
  * next write and fsync (group commit). Each event gets a `seq` that survives restarts and kill -9.
  * Entries leave only when acknowledged (delivered here, or by the edge over the tunnel); a segment

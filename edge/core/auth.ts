@@ -34,7 +34,7 @@ const bearer = (authorization: string | undefined): string | undefined => {
  * The edge's three kinds of caller: the operator (admin key), a tenant (its keys reach its own
  * devices only), and the device's own WEBKEY digests or open access where the operator allowed them.
  * A tenant key gets 403 for a device it does not own whether or not that device exists, so a key
- * cannot be used to find out which MACs other tenants have (the SPEC's 403 for "not your device").
+ * cannot be used to find out which MACs other tenants have (docs/api.md "Another tenant's device").
  */
 export function createEdgeAuth(opts: EdgeAuthOptions) {
   const { store, hub } = opts;

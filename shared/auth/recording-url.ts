@@ -4,7 +4,7 @@ import { b64url, fromB64url, hmacSha256, hmacVerify } from './hmac.ts';
 import { monitorRelPath } from '../http/monitor-path.ts';
 
 /**
- * Signed, expiring recording URLs (SPEC "Scoped tokens"): an `<audio>` element cannot send an
+ * Signed, expiring recording URLs (docs/api.md "Scoped tokens"): an `<audio>` element cannot send an
  * Authorization header, so a CRM asks for a URL that carries its own proof, for one file of one
  * device, for a limited time. `?exp=<epoch s>&sig=<base64url HMAC-SHA256 of mac, path and exp>`.
  * Web Crypto only: the same code signs and checks on the agent, the Node edge and Workers.

@@ -1,6 +1,6 @@
 /**
  * What one POST's result means for the queue. Pure, so the rules of the delivery contract
- * (docs/webhooks.md "Delivery") are tested on their own.
+ * (docs/api.md "Delivery", docs/webhooks.md) are tested on their own.
  */
 export type AttemptOutcome =
   | { kind: 'delivered'; status: number }

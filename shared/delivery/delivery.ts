@@ -53,7 +53,7 @@ export interface DeliveryStatus {
   headAttempts: number;
 }
 
-/** After this many 4xx in a row for one event it goes to dead letters (docs/webhooks.md "Delivery"). */
+/** After this many 4xx in a row for one event it goes to dead letters (docs/api.md "Delivery"). */
 const REJECTIONS_TO_DEAD_LETTER = 3;
 /**
  * Failed attempts (5xx or timeouts) after which the head is suspected of being a poison event: the

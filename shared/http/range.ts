@@ -10,14 +10,14 @@ import type { ByteRange } from '../device.ts';
  */
 export type RangeRequest = { kind: 'full' } | { kind: 'partial'; range: ByteRange } | { kind: 'unsatisfiable' };
 
-const SPEC = /^(\d*)-(\d*)$/;
+const RANGE_SPEC = /^(\d*)-(\d*)$/;
 
 export function parseRange(header: string | undefined, size: number): RangeRequest {
   if (header === undefined) return { kind: 'full' };
   const m = /^\s*bytes\s*=\s*(.+)$/i.exec(header);
   if (!m) return { kind: 'full' };
   const first = m[1]!.split(',')[0]!.trim();
-  const parts = SPEC.exec(first);
+  const parts = RANGE_SPEC.exec(first);
   if (!parts) return { kind: 'full' };
   const [, a = '', b = ''] = parts;
   if (a === '' && b === '') return { kind: 'full' };

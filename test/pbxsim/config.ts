@@ -103,7 +103,7 @@ export function queuesBefore33(): QueueConfig[] {
 export const TRUNK = 'trunk';
 export const FROM_TRUNK = 'from-trunk';
 
-/** The context hints live in; `from-internal` (the SPEC's name) is accepted as an alias of it. */
+/** The context hints live in; `from-internal` (api.conf's default `[ami] context`, docs/api.md "api.conf") is accepted as an alias of it. */
 export const INTERNAL = 'internal';
 export const VERSION = '20.20.1';
 

@@ -11,7 +11,8 @@ export interface WorkersEdge extends ContractEdge {
   restart(whileDown?: () => void | Promise<void>): Promise<void>;
 }
 
-// Keep wrangler off the network (TOOLCHAIN.md): no metrics, no banner, no cf fetch.
+// Keep wrangler off the network, so the tests run offline and send nothing out: no metrics, no
+// banner (its update check), no cf fetch (the request.cf data it would download).
 process.env.WRANGLER_SEND_METRICS = 'false';
 process.env.WRANGLER_HIDE_BANNER = 'true';
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';

@@ -1,11 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../../agent/config.ts';
 
-/** The api.conf of SPEC.md, as written there. */
-const SPEC_EXAMPLE = `[general]
+/** docs/api.md "The api.conf example", as written there. */
+const DOC_EXAMPLE = `[general]
 BINDPORT=8000                    ; LAN REST API port of the agent
 URL=http://192.168.12.185:8090   ; customer URL for events
 WEBKEY=asjdfjklkasdf             ; empty or commented: no auth on the LAN API
@@ -43,8 +43,13 @@ function errorOf(text: string): string {
 }
 
 describe('api.conf', () => {
-  it("parses SPEC.md's example, inline comments and defaults included", () => {
-    const c = parseConfig(SPEC_EXAMPLE);
+  it("is docs/api.md's api.conf example, verbatim", async () => {
+    const doc = await readFile(new URL('../../docs/api.md', import.meta.url), 'utf8');
+    expect(doc).toContain('```ini\n' + DOC_EXAMPLE + '```\n');
+  });
+
+  it("parses docs/api.md's api.conf example, inline comments and defaults included", () => {
+    const c = parseConfig(DOC_EXAMPLE);
     expect(c).toEqual({
       general: {
         bindPort: 8000,
@@ -140,7 +145,7 @@ describe('api.conf', () => {
   it('loadConfig reads a file and names it in errors', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rest-config-'));
     try {
-      await writeFile(join(dir, 'api.conf'), SPEC_EXAMPLE.replace('BINDPORT=8000', 'BINDPORT=8001'));
+      await writeFile(join(dir, 'api.conf'), DOC_EXAMPLE.replace('BINDPORT=8000', 'BINDPORT=8001'));
       expect((await loadConfig(join(dir, 'api.conf'))).general.bindPort).toBe(8001);
       await expect(loadConfig(join(dir, 'missing.conf'))).rejects.toThrow(/missing.conf: cannot read the file \(ENOENT\)/);
     } finally {
