@@ -107,8 +107,9 @@ for (const [driver, fixtures] of [
       expect(cdr.get('LastData')).toBe(`${tech}/802,15`);
       expect(cdr.get('Disposition')).toBe('ANSWERED');
       expect(cdr.get('UniqueID')).toBe(dial1.get('DestUniqueid'));
-      // 805 answers after 0.5 s and 802 after 1 s more: the record spans at least 1.5 simulated seconds.
-      expect(Number(cdr.get('Duration'))).toBeGreaterThanOrEqual(2);
+      // 805 answers after 0.5 s and 802 after 1 s more: the record spans at least 1.5 simulated seconds,
+      // which cdr.c cuts to whole seconds (cdr_object_get_duration).
+      expect(Number(cdr.get('Duration'))).toBeGreaterThanOrEqual(1);
       expect(Number(cdr.get('BillableSeconds'))).toBeLessThanOrEqual(Number(cdr.get('Duration')));
       expect(extStatuses(c, '805')).toEqual(['8', '1', '0']);
       expect(extStatuses(c, '802')).toEqual(['8', '1', '0']);

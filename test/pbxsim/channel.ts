@@ -13,6 +13,8 @@ export interface CdrRecord {
   lastApp: string;
   lastData: string;
   disposition?: 'ANSWERED' | 'NO ANSWER' | 'BUSY' | 'FAILED';
+  /** cdr.c's sequence of the CDR object (Master.csv's `sequence` column with newcdrcolumns). */
+  sequence: number;
 }
 
 /** A live channel: its snapshot fields, and what its dialplan is waiting for. */
@@ -42,6 +44,8 @@ export class Channel {
   appData = '';
   readonly vars = new Map<string, string>();
   readonly cdrs: CdrRecord[] = [];
+  /** The sequence cdr.c gave the channel's CDR object when the channel appeared, until a record takes it. */
+  cdrSequence: number | undefined;
   /** Hangup cause the channel will report. */
   cause = 16;
   techCause: number | undefined;
@@ -148,7 +152,14 @@ export class Channel {
   }
 }
 
+/** A transfer that moved a party out of (blind) or merged another bridge into (attended) a bridge. */
+export type BridgeTransfer = { kind: 'blind'; exten: string; context: string } | { kind: 'attended'; destBridge: string };
+
 export interface Bridge {
   id: string;
   channels: Channel[];
+  /** The first successful transfer in this bridge (app_queue logs BLINDTRANSFER/ATTENDEDTRANSFER from it). */
+  transfer?: BridgeTransfer;
+  /** Called once an attended transfer has merged another bridge into this one (app_queue listens). */
+  onAttendedTransfer?: () => void;
 }

@@ -13,6 +13,7 @@ import { transferActions } from './actions/transfer.ts';
 import { scaledClock, type SimClock } from './clock.ts';
 import type { Driver, PhoneBehaviour, PhoneConfig, QueueConfig } from './config.ts';
 import { Pbx } from './pbx.ts';
+import { cdrCsvWriter, checkTimeZone, queueLogWriter, type CdrCsvOptions, type QueueLogOptions } from './record-files.ts';
 import {
   hold,
   inboundCall,
@@ -28,7 +29,7 @@ import {
 } from './scenarios.ts';
 import { AmiServer } from './server.ts';
 
-export type { Driver, PhoneBehaviour, InboundCallOptions, ScenarioHandle, TrunkCallOptions, PickupOptions };
+export type { Driver, PhoneBehaviour, InboundCallOptions, ScenarioHandle, TrunkCallOptions, PickupOptions, CdrCsvOptions, QueueLogOptions };
 
 export interface PbxSimOptions {
   port?: number;
@@ -55,6 +56,22 @@ export interface PbxSimOptions {
   clock?: SimClock;
   phones?: PhoneConfig[];
   queues?: QueueConfig[];
+  /**
+   * Appends app_queue's queue_log here (as the file backend of main/logger.c writes
+   * /var/log/asterisk/queue_log): QUEUESTART at start, then a line per queue event. Absent: not written.
+   */
+  queueLogFile?: string;
+  /** queues.conf `[general]` options that change queue_log lines (log_membername_as_agent, log-caller-id-name). */
+  queueLog?: QueueLogOptions;
+  /** Appends cdr_csv's Master.csv here, a line per CDR (created with the first). Absent: not written. */
+  cdrCsvFile?: string;
+  /** cdr.conf `[csv]`: loguniqueid, loguserfield, newcdrcolumns (all yes by default here), usegmtime (no). */
+  cdrCsv?: CdrCsvOptions;
+  /**
+   * The box's local time zone (IANA name), for Master.csv dates; default the process's own (TZ). The
+   * AMI's Cdr times stay in the process's zone.
+   */
+  timeZone?: string;
 }
 
 export interface QueueCallOptions extends Omit<InboundCallOptions, 'to'> {
@@ -114,6 +131,8 @@ function recordingWriter(dir: string) {
 export async function startPbxSim(options: PbxSimOptions = {}): Promise<PbxSim> {
   const driver = options.driver ?? 'sip';
   const clock = options.clock ?? scaledClock(options.timeScale ?? 1);
+  if (options.timeZone !== undefined) checkTimeZone(options.timeZone);
+  const onQueueLog = options.queueLogFile ? queueLogWriter(options.queueLogFile) : undefined;
   const pbx = new Pbx({
     driver,
     drivers: options.drivers,
@@ -123,6 +142,9 @@ export async function startPbxSim(options: PbxSimOptions = {}): Promise<PbxSim> 
     phones: options.phones,
     queues: options.queues,
     writeRecording: options.recordingsDir ? recordingWriter(options.recordingsDir) : undefined,
+    queueLog: options.queueLog,
+    onQueueLog,
+    onCdr: options.cdrCsvFile ? cdrCsvWriter(options.cdrCsvFile, options.cdrCsv, options.timeZone) : undefined,
   });
   const actions: AmiMessage[] = [];
   const actionWaiters = new Set<{ name: string; resolve: (m: AmiMessage) => void }>();
@@ -153,6 +175,9 @@ export async function startPbxSim(options: PbxSimOptions = {}): Promise<PbxSim> 
     },
   });
   const addr = await server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  // main/logger.c logger_queue_start, once Asterisk is ready: the file is opened for append and
+  // QUEUESTART written with NONE for callid, queue and agent.
+  pbx.queueLog('NONE', 'NONE', 'NONE', 'QUEUESTART');
   return {
     host: addr.address,
     port: addr.port,

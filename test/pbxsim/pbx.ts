@@ -12,6 +12,7 @@ import {
   type QueueConfig,
 } from './config.ts';
 import { SimError } from './errors.ts';
+import type { CdrRow, QueueLogEntry, QueueLogOptions } from './record-files.ts';
 import { silentWav } from './wav.ts';
 import { cdrTime, type Pairs } from './wire.ts';
 
@@ -109,6 +110,21 @@ export interface PbxOptions {
   queues?: QueueConfig[];
   /** Where MixMonitor's files go (relative path, bytes); absent: recordings are not written. */
   writeRecording?: (relPath: string, data: Uint8Array) => void;
+  /** queues.conf `[general]` options that change queue_log lines. */
+  queueLog?: QueueLogOptions;
+  /** Each queue_log entry, at the moment app_queue writes it (absent: nothing is logged). */
+  onQueueLog?: (e: QueueLogEntry) => void;
+  /** Each CDR, at the moment the CDR engine hands it to its backends (with the AMI `Cdr` event). */
+  onCdr?: (r: CdrRow) => void;
+}
+
+/**
+ * ast_callerid_merge's `"name" <num>`: the name goes through ast_escape_quoted, which puts a backslash
+ * before `"`, `\` and control characters other than tab and vertical tab (main/callerid.c, main/utils.c).
+ */
+export function callerIdMerge(name: string, num: string): string {
+  const escaped = name.replace(/[\x00-\x08\x0a\x0c-\x1f"\\\x7f]/g, (c) => `\\${c}`);
+  return `"${escaped}" <${num}>`;
 }
 
 /**
@@ -130,7 +146,10 @@ export class Pbx {
   readonly db = new Map<string, string>();
   readonly globals = new Map<string, string>();
   readonly channels = new Map<string, Channel>();
+  readonly queueLogOptions: Readonly<Required<QueueLogOptions>>;
   processedCalls = 0;
+  /** cdr.c's global_cdr_sequence: every channel's first CDR object, and every one appended, takes the next. */
+  private cdrSeq = 0;
   private readonly listeners = new Set<(e: SimEvent) => void>();
   private readonly deviceStates = new Map<string, string>();
   /** Last `Queue:<name>_avail` state sent: NOT_INUSE while some member could take a call. */
@@ -148,6 +167,7 @@ export class Pbx {
     this.version = options.asteriskVersion ?? VERSION;
     this.clock = options.clock;
     this.startedAt = this.clock.now();
+    this.queueLogOptions = { logMembernameAsAgent: false, logCallerIdName: false, ...options.queueLog };
     this.reset();
   }
 
@@ -240,6 +260,14 @@ export class Pbx {
 
   now(): number {
     return this.clock.now();
+  }
+
+  /**
+   * ast_queue_log(queuename, callid, agent, event, data...): one queue_log line, stamped with the
+   * simulated `time(NULL)` (whole epoch seconds).
+   */
+  queueLog(queue: string, callid: string, agent: string, event: string, data: (string | number)[] = ['']): void {
+    this.options.onQueueLog?.({ time: Math.floor(this.now() / 1000), callid, queue, agent, event, data });
   }
 
   /** Resolves after everything already scheduled for now has run (timers are FIFO). */
@@ -410,6 +438,7 @@ export class Pbx {
   }
 
   private addChannel(ch: Channel): void {
+    ch.cdrSequence = this.cdrSeq++;
     this.channels.set(ch.name, ch);
     this.processedCalls++;
     this.emit('Newchannel', 'call,all', ch.snapshot());
@@ -488,8 +517,9 @@ export class Pbx {
   cdrDial(ch: Channel, destChannel: string, app: string, data: string): CdrRecord {
     const open = this.openRecord(ch);
     if (open && !open.destinationChannel) {
+      // The same CDR object goes on into the dial: it keeps its sequence.
       ch.cdrs.pop();
-      return this.pushCdr(ch, open.start, destChannel, app, data);
+      return this.pushCdr(ch, open.start, destChannel, app, data, open.sequence);
     }
     return this.pushCdr(ch, ch.cdrs.length === 0 ? ch.createdAt : this.now(), destChannel, app, data);
   }
@@ -514,10 +544,18 @@ export class Pbx {
     if (open) open.disposition = disposition;
   }
 
-  private pushCdr(ch: Channel, start: number, destChannel: string, app = ch.app, data = ch.appData): CdrRecord {
+  private pushCdr(ch: Channel, start: number, destChannel: string, app = ch.app, data = ch.appData, sequence?: number): CdrRecord {
+    let seq = sequence;
+    if (seq === undefined && ch.cdrSequence !== undefined) {
+      seq = ch.cdrSequence;
+      ch.cdrSequence = undefined;
+    }
     const rec: CdrRecord = {
+      sequence: seq ?? this.cdrSeq++,
       start,
-      answer: ch.answeredAt,
+      // A record opened on a channel already up is answered when it starts (cdr.c
+      // cdr_object_check_party_a_answer; 25: the second round's record).
+      answer: ch.answeredAt === undefined ? undefined : Math.max(start, ch.answeredAt),
       destination: ch.exten,
       destinationContext: ch.context,
       destinationChannel: destChannel,
@@ -532,29 +570,56 @@ export class Pbx {
     if (!ch.postsCdr) return;
     if (ch.cdrs.length === 0) this.pushCdr(ch, ch.createdAt, '');
     const now = this.now();
+    const num = ch.callerNum === '<unknown>' ? '' : ch.callerNum;
+    const name = ch.callerName === '<unknown>' ? '' : ch.callerName;
     for (const r of ch.cdrs) {
       const end = r.end ?? now;
       const answer = r.answer !== undefined && r.answer <= end ? r.answer : undefined;
-      const disposition = r.disposition ?? (answer !== undefined ? 'ANSWERED' : ch.cause === 17 ? 'BUSY' : 'NO ANSWER');
+      const row: CdrRow = {
+        accountCode: '',
+        source: num,
+        destination: r.destination,
+        destinationContext: r.destinationContext,
+        callerId: callerIdMerge(name, num),
+        channel: ch.name,
+        destinationChannel: r.destinationChannel,
+        lastApp: r.lastApp,
+        lastData: r.lastData,
+        start: r.start,
+        answer,
+        end,
+        // cdr_object_get_duration / _get_billsec: whole seconds of the ms between, cut (initiatedseconds=no).
+        duration: Math.max(0, Math.trunc((end - r.start) / 1000)),
+        billsec: answer !== undefined ? Math.max(0, Math.trunc((end - answer) / 1000)) : 0,
+        disposition: r.disposition ?? (answer !== undefined ? 'ANSWERED' : ch.cause === 17 ? 'BUSY' : 'NO ANSWER'),
+        amaFlags: 'DOCUMENTATION',
+        uniqueid: ch.uniqueid,
+        userField: '',
+        peerAccount: '',
+        linkedid: ch.linkedid,
+        sequence: r.sequence,
+      };
+      // Every backend gets the same record: cdr_csv's line and cdr_manager's event.
+      this.options.onCdr?.(row);
       this.emit('Cdr', 'cdr,all', [
-        ['AccountCode', ''],
-        ['Source', ch.callerNum === '<unknown>' ? '' : ch.callerNum],
-        ['Destination', r.destination],
-        ['DestinationContext', r.destinationContext],
-        ['CallerID', `"${ch.callerName === '<unknown>' ? '' : ch.callerName}" <${ch.callerNum === '<unknown>' ? '' : ch.callerNum}>`],
-        ['Channel', ch.name],
-        ['DestinationChannel', r.destinationChannel],
-        ['LastApplication', r.lastApp],
-        ['LastData', r.lastData],
-        ['StartTime', cdrTime(r.start)],
-        ['AnswerTime', cdrTime(answer)],
-        ['EndTime', cdrTime(end)],
-        ['Duration', String(Math.max(0, Math.round((end - r.start) / 1000)))],
-        ['BillableSeconds', String(answer !== undefined ? Math.max(0, Math.round((end - answer) / 1000)) : 0)],
-        ['Disposition', disposition],
-        ['AMAFlags', 'DOCUMENTATION'],
-        ['UniqueID', ch.uniqueid],
-        ['UserField', ''],
+        ['AccountCode', row.accountCode],
+        ['Source', row.source],
+        ['Destination', row.destination],
+        ['DestinationContext', row.destinationContext],
+        ['CallerID', row.callerId],
+        ['Channel', row.channel],
+        ['DestinationChannel', row.destinationChannel],
+        ['LastApplication', row.lastApp],
+        ['LastData', row.lastData],
+        ['StartTime', cdrTime(row.start)],
+        ['AnswerTime', cdrTime(row.answer)],
+        ['EndTime', cdrTime(row.end)],
+        ['Duration', String(row.duration)],
+        ['BillableSeconds', String(row.billsec)],
+        ['Disposition', row.disposition],
+        ['AMAFlags', row.amaFlags],
+        ['UniqueID', row.uniqueid],
+        ['UserField', row.userField],
       ]);
     }
   }
@@ -834,16 +899,22 @@ export class Pbx {
     return member;
   }
 
+  /**
+   * app_queue's set_queue_member_pause. An unpause with a reason carries it in its queue_log line and
+   * its QueueMemberPause (PausedReason), then the member's reason is cleared.
+   */
   pauseMember(m: Member, paused: boolean, reason: string): void {
     m.paused = paused;
-    m.pausedReason = paused ? reason : '';
+    m.pausedReason = reason;
     if (paused) m.lastPause = Math.floor(this.now() / 1000);
     this.emit('DeviceStateChange', 'call,all', [
       ['Device', `Queue:${m.queue}_pause_${m.location}`],
       ['State', paused ? 'INUSE' : 'NOT_INUSE'],
     ]);
     this.refreshQueueAvail();
+    this.queueLog(m.queue, 'NONE', m.name, paused ? 'PAUSE' : 'UNPAUSE', [reason]);
     this.emit('QueueMemberPause', 'agent,all', this.memberEvent(m));
+    if (!paused) m.pausedReason = '';
   }
 }
 

@@ -1,5 +1,6 @@
-import type { Channel } from './channel.ts';
+import type { Bridge, Channel } from './channel.ts';
 import { dialEvent, dropLeg, endBridgedCall, raceLeg, requestLeg, type DialStatus, type Leg } from './calls.ts';
+import { olderThan } from './config.ts';
 import type { Member, Pbx, QueueState } from './pbx.ts';
 
 interface Attempt {
@@ -50,7 +51,22 @@ const agentEvent = (pbx: Pbx, event: string, caller: Channel, a: Attempt, extra:
     ...extra,
   ]);
 
-const secs = (ms: number) => String(Math.round(ms / 1000));
+/**
+ * app_queue's `time(NULL) - start`: whole seconds between two moments, each cut to its second. HoldTime,
+ * TalkTime and the waits in queue_log are all counted this way, in events and log alike.
+ */
+const secsBetween = (fromMs: number, toMs: number) => Math.floor(toMs / 1000) - Math.floor(fromMs / 1000);
+
+/** A caller in one queue: what every queue_log line of its call repeats. */
+interface QueueCall {
+  q: QueueState;
+  caller: Channel;
+  /** The caller's uniqueid: queue_log's callid. */
+  callid: string;
+  joinedAt: number;
+  /** Where it joined (qe->opos): ENTERQUEUE's position and the last field of COMPLETE* and *TRANSFER. */
+  position: number;
+}
 
 /**
  * Queue(name,t,,,timeout): the caller waits with music on hold while members ring in rounds of
@@ -78,6 +94,11 @@ export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS
     ['Position', String(position)],
     ['Count', String(q.callers.length)],
   ]);
+  const call: QueueCall = { q, caller, callid: caller.uniqueid, joinedAt, position };
+  // ENTERQUEUE url|callerid number|position (the dialplan's Queue() passes no URL).
+  const enter: (string | number)[] = ['', caller.callerNum === '<unknown>' ? '' : caller.callerNum, position];
+  if (pbx.queueLogOptions.logCallerIdName) enter.push(caller.callerName === '<unknown>' ? '' : caller.callerName.replaceAll('|', '_'));
+  pbx.queueLog(name, call.callid, 'NONE', 'ENTERQUEUE', enter);
   pbx.emit('MusicOnHoldStart', 'call,all', [...caller.snapshot(), ['Class', 'default']]);
   const leave = () => {
     const pos = q.callers.findIndex((e) => e.ch === caller) + 1;
@@ -104,7 +125,7 @@ export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS
       dialEvent(pbx, 'DialBegin', caller, leg, [['DialString', leg.dialString]]);
       attempts.push(a);
     }
-    const ringMs = Math.min(q.cfg.timeout * 1000, Math.max(0, deadline - pbx.now()));
+    const ringMs = Math.round(Math.min(q.cfg.timeout * 1000, Math.max(0, deadline - pbx.now())));
     for (const a of attempts) {
       a.outcome = raceLeg(pbx, caller, a.leg.ch, a.leg.start(), ringMs);
       const ringing = () => dialEvent(pbx, 'DialState', caller, a.leg, [['DialStatus', 'RINGING']]);
@@ -113,14 +134,21 @@ export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS
       else a.leg.ch.onRinging = ringing;
     }
     const winner = await firstAnswer(attempts);
-    if (winner) return connect(pbx, q, caller, winner, attempts, joinedAt, leave);
+    if (winner) return connect(pbx, call, winner, attempts, leave);
     // Nobody answered this round (or the caller hung up).
     for (const a of attempts) {
       const status = await a.outcome;
-      if (!caller.gone && status === 'NOANSWER')
-        agentEvent(pbx, 'AgentRingNoAnswer', caller, a, [['RingTime', String(Math.round(pbx.now() - a.startedAt))]]);
+      if (!caller.gone && status === 'NOANSWER') {
+        // rna(orig, ...): a round that timed out rang for exactly its timeout, in ms (25: 10000).
+        agentEvent(pbx, 'AgentRingNoAnswer', caller, a, [['RingTime', String(ringMs)]]);
+        pbx.queueLog(name, call.callid, a.member.name, 'RINGNOANSWER', [ringMs]);
+      }
       dialEvent(pbx, 'DialEnd', caller, a.leg, [['DialStatus', caller.gone ? 'CANCEL' : status]]);
       dialEvent(pbx, 'DialEnd', caller, a.leg, [['DialStatus', 'CANCEL']]);
+      // The caller hung up while this member still rang: wait_for_answer logs RINGCANCELED with the ms
+      // it rang (Asterisk 15 and later).
+      if (caller.gone && status === 'CANCEL' && !olderThan(pbx.version, 15, 0))
+        pbx.queueLog(name, call.callid, a.member.name, 'RINGCANCELED', [Math.floor(pbx.now() - a.startedAt)]);
       dropLeg(pbx, a.leg, status, caller);
       pbx.cdrDialEnd(caller, a.rec, 'NO ANSWER', false);
     }
@@ -133,12 +161,14 @@ export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS
     pbx.emit('MusicOnHoldStop', 'call,all', caller.snapshot());
     const pos = leave();
     q.abandoned++;
+    const waited = secsBetween(joinedAt, pbx.now());
     queueEvent(pbx, 'QueueCallerAbandon', caller, [
       ['Queue', name],
       ['Position', String(pos)],
       ['OriginalPosition', String(position)],
-      ['HoldTime', secs(pbx.now() - joinedAt)],
+      ['HoldTime', String(waited)],
     ]);
+    pbx.queueLog(name, call.callid, 'NONE', 'ABANDON', [pos, position, waited]);
     queueEvent(pbx, 'QueueCallerLeave', caller, [
       ['Queue', name],
       ['Position', String(pos)],
@@ -148,6 +178,7 @@ export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS
   }
   pbx.emit('MusicOnHoldStop', 'call,all', caller.snapshot());
   const pos = leave();
+  pbx.queueLog(name, call.callid, 'NONE', 'EXITWITHTIMEOUT', [pos, position, secsBetween(joinedAt, pbx.now())]);
   queueEvent(pbx, 'QueueCallerLeave', caller, [
     ['Queue', name],
     ['Position', String(pos)],
@@ -170,15 +201,8 @@ function firstAnswer(attempts: Attempt[]): Promise<Attempt | undefined> {
   });
 }
 
-async function connect(
-  pbx: Pbx,
-  q: QueueState,
-  caller: Channel,
-  winner: Attempt,
-  attempts: Attempt[],
-  joinedAt: number,
-  leave: () => number,
-): Promise<void> {
+async function connect(pbx: Pbx, call: QueueCall, winner: Attempt, attempts: Attempt[], leave: () => number): Promise<void> {
+  const { q, caller, joinedAt } = call;
   const agent = winner.leg.ch;
   dialEvent(pbx, 'DialEnd', caller, winner.leg, [['DialStatus', 'ANSWER']]);
   for (const a of attempts) {
@@ -198,10 +222,13 @@ async function connect(
     ['Count', String(q.callers.length)],
   ]);
   const connectedAt = pbx.now();
-  const holdMs = connectedAt - joinedAt;
+  const holdS = secsBetween(joinedAt, connectedAt);
+  // (orig - to) / 1000: the ms this round rang before the answer, cut to whole seconds (24: 1.5 s is 1).
+  const ringS = Math.floor((connectedAt - winner.startedAt) / 1000);
+  pbx.queueLog(q.cfg.name, call.callid, winner.member.name, 'CONNECT', [holdS, agent.uniqueid, ringS]);
   agentEvent(pbx, 'AgentConnect', caller, winner, [
-    ['HoldTime', secs(holdMs)],
-    ['RingTime', secs(connectedAt - winner.startedAt)],
+    ['HoldTime', String(holdS)],
+    ['RingTime', String(ringS)],
   ]);
   winner.member.inCall = true;
   const bridge = pbx.bridge(caller, agent);
@@ -209,28 +236,63 @@ async function connect(
   agent.onHangup(() => {
     if (!caller.gone && reason === 'caller') reason = 'agent';
   });
+  const ending: CallEnding = { call, winner, bridge, connectedAt, agentCompleted: false };
+  // handle_attended_transfer: the member's part ends when the transfer is done (ATTENDEDTRANSFER and
+  // AgentComplete from app_queue's stasis thread, after the transferer's teardown), while the caller
+  // talks on in the same bridge with whoever took the agent's place.
+  bridge.onAttendedTransfer = () => pbx.clock.after(0, () => agentComplete(pbx, ending, 'transfer'));
   await pbx.bridgeEnded(bridge);
+  bridge.onAttendedTransfer = undefined;
   // An attended transfer put the consulted party in the agent's place; the caller talked on with it.
   const partner = bridge.channels.find((c) => c !== caller && !c.hungUp);
   if (agent.transferred && !caller.transferred && partner) {
-    complete(pbx, q, caller, winner, joinedAt, connectedAt, 'transfer', partner);
+    complete(pbx, ending, 'transfer', partner);
     return;
   }
   if (agent.transferred || caller.transferred) {
     // The transferred caller goes straight on to its new dialplan; app_queue's thread writes
     // AgentComplete and hangs the member up meanwhile (33: after the new Dial's Newchannel).
-    pbx.clock.after(0, () => complete(pbx, q, caller, winner, joinedAt, connectedAt, 'transfer'));
+    pbx.clock.after(0, () => complete(pbx, ending, 'transfer'));
     return;
   }
-  complete(pbx, q, caller, winner, joinedAt, connectedAt, reason);
+  complete(pbx, ending, reason);
 }
 
-function complete(pbx: Pbx, q: QueueState, caller: Channel, winner: Attempt, joinedAt: number, connectedAt: number, reason: string, partner: Channel = winner.leg.ch): void {
-  const holdMs = connectedAt - joinedAt;
-  const talkMs = pbx.now() - connectedAt;
+/** A connected queue call on its way to its end. */
+interface CallEnding {
+  call: QueueCall;
+  winner: Attempt;
+  bridge: Bridge;
+  connectedAt: number;
+  /** The member's part (queue_log line, AgentComplete, member and queue stats) is done. */
+  agentCompleted: boolean;
+}
+
+/**
+ * The queue_log line that ends a connected call, written just before its AgentComplete as app_queue's
+ * handle_hangup, handle_blind_transfer and log_attended_transfer do: the hangup says who left first,
+ * a transfer in the call's bridge where it went. Each ends with hold time, talk time and position.
+ */
+function logCompletion(pbx: Pbx, call: QueueCall, member: string, reason: string, bridge: Bridge, holdS: number, talkS: number): void {
+  const tail = [holdS, talkS, call.position];
+  const t = reason === 'transfer' ? bridge.transfer : undefined;
+  if (t?.kind === 'blind') pbx.queueLog(call.q.cfg.name, call.callid, member, 'BLINDTRANSFER', [t.exten, t.context, ...tail]);
+  else if (t?.kind === 'attended') pbx.queueLog(call.q.cfg.name, call.callid, member, 'ATTENDEDTRANSFER', ['BRIDGE', t.destBridge, ...tail]);
+  else pbx.queueLog(call.q.cfg.name, call.callid, member, reason === 'caller' ? 'COMPLETECALLER' : 'COMPLETEAGENT', tail);
+}
+
+/** send_agent_complete and update_queue, with the queue_log line before them; once per call. */
+function agentComplete(pbx: Pbx, ending: CallEnding, reason: string): void {
+  if (ending.agentCompleted) return;
+  ending.agentCompleted = true;
+  const { call, winner, bridge, connectedAt } = ending;
+  const { q, caller, joinedAt } = call;
+  const holdS = secsBetween(joinedAt, connectedAt);
+  const talkS = secsBetween(connectedAt, pbx.now());
+  logCompletion(pbx, call, winner.member.name, reason, bridge, holdS, talkS);
   agentEvent(pbx, 'AgentComplete', caller, winner, [
-    ['HoldTime', secs(holdMs)],
-    ['TalkTime', secs(talkMs)],
+    ['HoldTime', String(holdS)],
+    ['TalkTime', String(talkS)],
     ['Reason', reason],
   ]);
   const m = winner.member;
@@ -238,8 +300,15 @@ function complete(pbx: Pbx, q: QueueState, caller: Channel, winner: Attempt, joi
   m.callsTaken++;
   m.lastCall = Math.floor(pbx.now() / 1000);
   q.completed++;
-  q.holdtime = Math.round((q.holdtime * (q.completed - 1) + holdMs / 1000) / q.completed);
-  q.talktime = Math.round((q.talktime * (q.completed - 1) + talkMs / 1000) / q.completed);
+  q.holdtime = Math.round((q.holdtime * (q.completed - 1) + holdS) / q.completed);
+  q.talktime = Math.round((q.talktime * (q.completed - 1) + talkS) / q.completed);
+}
+
+/** The end of a connected call: the member's part (unless a transfer ended it already), then the call's. */
+function complete(pbx: Pbx, ending: CallEnding, reason: string, partner: Channel = ending.winner.leg.ch): void {
+  const { call, winner } = ending;
+  const { caller } = call;
+  agentComplete(pbx, ending, reason);
   pbx.cdrDialEnd(caller, winner.rec, 'ANSWERED', false);
   // A caller who hung up after talking reports Normal Clearing (chan_sip/27).
   if (caller.hangupRequested && caller.cause === 0) caller.cause = 16;

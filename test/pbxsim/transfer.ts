@@ -27,6 +27,7 @@ export function blindTransfer(pbx: Pbx, transferer: Channel, exten: string, cont
     ['Context', context],
     ['Extension', exten],
   ]);
+  b.transfer ??= { kind: 'blind', exten, context };
   transferer.transferred = true;
   transferee.transferred = true;
   transferee.staleNewexten = true;
@@ -114,6 +115,9 @@ function completeAtxfer(pbx: Pbx, transferer: Channel, transferee: Channel, one:
     ['DestBridgeUniqueid', b1.id],
   ];
   pbx.emit('AttendedTransfer', 'call,all', body);
+  // The consult bridge merged into the first: a queue call there logs `BRIDGE|<its uniqueid>`.
+  b1.transfer ??= { kind: 'attended', destBridge: b1.id };
+  b1.onAttendedTransfer?.();
   pbx.destroy(b2);
   transferer.transferred = true;
   transferer.running = false;

@@ -112,7 +112,11 @@ export const queueActions: ActionTable = {
     const members = membersAt(ctx.pbx, iface, header(ctx, 'Queue'));
     if (members.length === 0) return failure(ctx, 'Interface not found');
     const on = isTrue(paused);
-    for (const m of members) ctx.pbx.pauseMember(m, on, ctx.msg.get('Reason') ?? '');
+    const reason = ctx.msg.get('Reason') ?? '';
+    // set_member_paused: without a Queue, PAUSEALL/UNPAUSEALL (queue NONE) comes before the first member's line.
+    const first = members[0] as Member;
+    if (!header(ctx, 'Queue')) ctx.pbx.queueLog('NONE', 'NONE', first.name, on ? 'PAUSEALL' : 'UNPAUSEALL', [reason]);
+    for (const m of members) ctx.pbx.pauseMember(m, on, reason);
     return [success(ctx, [['Message', on ? 'Interface paused successfully' : 'Interface unpaused successfully']])];
   },
   QueueAdd(ctx) {
@@ -123,14 +127,20 @@ export const queueActions: ActionTable = {
     if (!q) return failure(ctx, 'Unable to add interface to queue: No such queue');
     if (q.members.some((m) => m.location === iface)) return failure(ctx, 'Unable to add interface: Already there');
     const penalty = Number.parseInt(header(ctx, 'Penalty') ?? '0', 10) || 0;
+    const memberName = header(ctx, 'MemberName');
+    const paused = isTrue(header(ctx, 'Paused'));
     ctx.pbx.addMember(q, {
-      name: header(ctx, 'MemberName') ?? iface,
+      name: memberName ?? iface,
       location: iface,
       stateInterface: header(ctx, 'StateInterface') ?? iface,
       penalty,
-      paused: isTrue(header(ctx, 'Paused')),
-      pausedReason: isTrue(header(ctx, 'Paused')) ? (ctx.msg.get('Reason') ?? '') : '',
+      paused,
+      pausedReason: paused ? (ctx.msg.get('Reason') ?? '') : '',
     });
+    // manager_add_queue_member: callid MANAGER; the agent is the interface unless
+    // log_membername_as_agent is set and a MemberName was given.
+    const agent = memberName !== undefined && ctx.pbx.queueLogOptions.logMembernameAsAgent ? memberName : iface;
+    ctx.pbx.queueLog(queue, 'MANAGER', agent, 'ADDMEMBER', [paused ? 'PAUSED' : '']);
     return [success(ctx, [['Message', 'Added interface to queue']])];
   },
   QueueRemove(ctx) {
@@ -146,6 +156,8 @@ export const queueActions: ActionTable = {
     q.members.splice(q.members.indexOf(m), 1);
     ctx.pbx.refreshQueueAvail();
     ctx.pbx.emit('QueueMemberRemoved', 'agent,all', ctx.pbx.memberEvent(m));
+    // manager_remove_queue_member: the member's name only with log_membername_as_agent.
+    ctx.pbx.queueLog(queue, 'MANAGER', ctx.pbx.queueLogOptions.logMembernameAsAgent && m.name ? m.name : iface, 'REMOVEMEMBER');
     return [success(ctx, [['Message', 'Removed interface from queue']])];
   },
   QueuePenalty(ctx) {
@@ -157,7 +169,11 @@ export const queueActions: ActionTable = {
     const members = membersAt(ctx.pbx, iface, header(ctx, 'Queue'));
     if (members.length === 0) return failure(ctx, 'Invalid interface, queuename or penalty');
     for (const m of members) m.penalty = n;
-    for (const m of members) ctx.pbx.emit('QueueMemberPenalty', 'agent,all', ctx.pbx.memberEvent(m));
+    // set_member_penalty_help_members logs PENALTY with the interface asked for, then publishes.
+    for (const m of members) {
+      ctx.pbx.queueLog(m.queue, 'NONE', iface, 'PENALTY', [n]);
+      ctx.pbx.emit('QueueMemberPenalty', 'agent,all', ctx.pbx.memberEvent(m));
+    }
     return [success(ctx, [['Message', 'Interface penalty set successfully']])];
   },
 };
