@@ -6,7 +6,7 @@ import { admin, provision } from '../support/edge-harness.ts';
 import { rawRequest, VALID_PARAMS } from '../support/rest-harness.ts';
 import { until } from '../support/wait.ts';
 import type { EdgeRuntime } from './edges.ts';
-import { recordRow } from './figures.ts';
+import { recordInjected } from './injected.ts';
 import { MAC, startStack, type Stack } from './stack.ts';
 
 /** Marker that must never reach AMI: a whole injected action after CR/LF. */
@@ -36,16 +36,20 @@ export function abuseCorpus(file: string, edge: EdgeRuntime, withAgent: boolean,
     symlinkSync(stack.dir, join(stack.dir, 'monitor', 'link-out'));
   }, 30_000);
   afterAll(async () => {
-    const amiValues = stack.sim.actions.flatMap((m) => m.pairs);
-    const reachedAmi = amiValues.filter((v) => /[\u0000-\u001f\u007f]|pwned|X-Injected|SIP\/666/.test(v)).length;
-    recordRow(file, {
-      fault: `abuse corpus on ${withAgent ? 'agent and edge' : 'the edge'}: ${tally.sent} hostile requests${edge.suffix}`,
-      generated: 0, delivered: 0, duplicated: 0, lost: 0, droppedCounted: 0, outOfOrder: 0,
-      commands: tally.sent, commandsAnsweredInTime: tally.sent - tally.through.length,
-      badThrough: tally.through.length + reachedAmi, recoverySec: null,
-      ...(tally.through.length ? { note: `through: ${tally.through.slice(0, 5).join(', ')}` } : {}),
-    });
-    await stack.close();
+    try {
+      const amiValues = stack.sim.actions.flatMap((m) => m.pairs);
+      const reachedAmi = amiValues.filter((v) => /[\u0000-\u001f\u007f]|pwned|X-Injected|SIP\/666/.test(v)).length;
+      recordInjected(file, {
+        fault: `abuse corpus on ${withAgent ? 'agent and edge' : 'the edge'}: ${tally.sent} hostile requests${edge.suffix}`,
+        injected: tally.sent, injectedWhat: 'hostile requests sent',
+        generated: 0, delivered: 0, duplicated: 0, lost: 0, droppedCounted: 0, outOfOrder: 0,
+        commands: tally.sent, commandsAnsweredInTime: tally.sent - tally.through.length,
+        badThrough: tally.through.length + reachedAmi, recoverySec: null,
+        ...(tally.through.length ? { note: `through: ${tally.through.slice(0, 5).join(', ')}` } : {}),
+      });
+    } finally {
+      await stack.close();
+    }
   });
 
   /** Both doors: the agent's LAN API and the edge's per-device API. */

@@ -13,9 +13,9 @@ import { startPbxSim } from '../pbxsim/index.ts';
 import { RecordingDevice, serveApp } from '../support/rest-harness.ts';
 import { until } from '../support/wait.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
-import { recordRow } from './figures.ts';
+import { recordInjected } from './injected.ts';
 import { runFault, sleep } from './scenario.ts';
-import { MAC, Tally } from './stack.ts';
+import { MAC, streamCaller, Tally } from './stack.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'coo-faults-agent-'));
@@ -48,7 +48,9 @@ describe('agent and PBX faults', () => {
         s.proxy.reset();
         await until(() => s.dropped() > 0, 'the bound to drop events', 15_000);
         await sleep(1000);
+        const waiting = s.backlog();
         s.proxy.heal();
+        return { count: s.dropped, what: 'events dropped by the bound', detail: () => `tunnel connections reset: ${s.proxy.counts.resets}`, waiting };
       },
       async (s) => {
         expect(s.dropped()).toBeGreaterThan(0);
@@ -67,7 +69,7 @@ describe('agent and PBX faults', () => {
     const sim = await startPbxSim({ driver: 'sip', timeScale: 1 });
     const tally = new Tally();
     const receiver = await new WebhookReceiver((r) => {
-      tally.accept(String(r.headers['webhook-id']));
+      tally.accept(String(r.headers['webhook-id']), r.body);
       return { status: 200 };
     }).start();
     const conf = join(dir, 'api.conf');
@@ -79,12 +81,15 @@ describe('agent and PBX faults', () => {
       let agent = await startAgentProcess(conf);
       let n = 0;
       const calls: Promise<unknown>[] = [];
-      const stream = setInterval(() => calls.push(sim.inboundCall({ from: `1380013${8000 + n++}`, to: '805', talkMs: 800, hangupBy: 'callee' }).done.catch(() => undefined)), 150);
+      const stream = setInterval(() => calls.push(sim.inboundCall({ from: streamCaller(n++), to: '805', talkMs: 800, hangupBy: 'callee' }).done.catch(() => undefined)), 150);
       await sleep(1500);
-      await new Promise<void>((resolve) => {
-        agent.once('exit', () => resolve());
+      const killedBy = await new Promise<NodeJS.Signals | null>((resolve) => {
+        agent.once('exit', (_code, signal) => resolve(signal));
         agent.kill('SIGKILL');
       });
+      // Mid-stream: events were delivered before the kill, and calls placed after it are delivered too.
+      const deliveredBefore = tally.delivered;
+      const callsBefore = n;
       await sleep(1000);
       const restartAt = Date.now();
       agent = await startAgentProcess(conf);
@@ -109,6 +114,12 @@ describe('agent and PBX faults', () => {
       const generated = nextSeq - 1;
       const row = {
         fault: 'agent killed (kill -9), restarted after 1 s',
+        // The process died of the SIGKILL itself, not of anything else.
+        injected: killedBy === 'SIGKILL' ? 1 : 0,
+        injectedWhat: 'agent deaths by SIGKILL',
+        injectedDetail: `exit signal ${killedBy}`,
+        deliveredBefore,
+        deliveredAfter: tally.deliveredOfCallsFrom(callsBefore),
         generated,
         delivered: tally.delivered,
         duplicated: tally.duplicated,
@@ -121,7 +132,9 @@ describe('agent and PBX faults', () => {
         recoverySec: Math.round(recovery / 100) / 10,
         note: `calls while the agent was dead are a gap (AMI has no replay); recovery counts from the restart; ${waiting} written at the final stop wait on disk`,
       };
-      recordRow('agent', row);
+      recordInjected('agent', row);
+      expect(row.deliveredBefore, 'no event delivered before the kill: not mid-stream').toBeGreaterThan(0);
+      expect(row.deliveredAfter, 'no event delivered of a call placed after the kill: not mid-stream').toBeGreaterThan(0);
       expect(generated).toBeGreaterThan(10);
       expect(row.lost).toBe(0);
       expect(row.outOfOrder).toBe(0);
@@ -148,8 +161,11 @@ describe('agent and PBX faults', () => {
       // What the agent hands the edge moves with it.
       expect(webkeyDigests(webkey, now, 'UTC')).toEqual([md5('2026-03-10'), md5('2026-03-11'), md5('2026-03-12')]);
       const refusedThrough = [before.old, before.far, after.old].filter((s) => s !== 401).length;
-      recordRow('agent', {
+      // The jump happened: the digests of 03-09 and 03-12 changed verdict with it.
+      const flipped = [before.yesterday !== after.old, before.far !== after.tomorrow].filter(Boolean).length;
+      recordInjected('agent', {
         fault: 'clock jump across midnight (WEBKEY): 2-day-old and 2-days-ahead digests',
+        injected: flipped, injectedWhat: 'digests the jump moved in or out of the window',
         generated: 0, delivered: 0, duplicated: 0, lost: 0, droppedCounted: 0, outOfOrder: 0,
         commands: 9, commandsAnsweredInTime: 9, badThrough: refusedThrough, recoverySec: 0,
       });

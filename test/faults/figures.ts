@@ -5,6 +5,23 @@ import { fileURLToPath } from 'node:url';
 /** One line of the faults table: what was injected and what came out of it. */
 export interface FaultRow {
   fault: string;
+  /**
+   * How much of the fault really happened, counted where it was injected (the receiver's 500s, the
+   * proxy's resets, the bytes a black hole held, ...): a row whose count is 0 fails.
+   */
+  injected: number;
+  /** What `injected` counts, printed before it: "500s answered", "bytes held", ... */
+  injectedWhat: string;
+  /** More of what the fault did, printed after the count in brackets: "redials refused: 10". */
+  injectedDetail?: string;
+  /**
+   * On rows under a stream of calls, that the fault came mid-stream: events delivered before it
+   * began, and events delivered of calls placed after it began (both must be above 0).
+   */
+  deliveredBefore?: number;
+  deliveredAfter?: number;
+  /** Events spooled and not yet delivered when the fault ended, on faults that must hold events back (above 0). */
+  waitingAtHeal?: number;
   /** Events the agent read and spooled (outbox seqs) during the run. */
   generated: number;
   /** Distinct webhook-ids the receiver accepted. */
@@ -65,6 +82,7 @@ export function collectRows(): FaultRow[] {
 
 const COLUMNS: [string, (r: FaultRow) => string][] = [
   ['fault', (r) => r.fault],
+  ['fault injected', (r) => `${r.injectedWhat}: ${r.injected}${r.injectedDetail ? ` (${r.injectedDetail})` : ''}`],
   ['generated', (r) => String(r.generated)],
   ['delivered', (r) => String(r.delivered)],
   ['dup', (r) => String(r.duplicated)],
@@ -74,6 +92,8 @@ const COLUMNS: [string, (r: FaultRow) => string][] = [
   ['cmds ok/sent', (r) => `${r.commandsAnsweredInTime}/${r.commands}`],
   ['bad through', (r) => String(r.badThrough)],
   ['recovery s', (r) => (r.recoverySec === null ? '-' : r.recoverySec.toFixed(1))],
+  ['delivered before/after', (r) => (r.deliveredBefore === undefined ? '-' : `${r.deliveredBefore}/${r.deliveredAfter ?? 0}`)],
+  ['waiting at heal', (r) => (r.waitingAtHeal === undefined ? '-' : String(r.waitingAtHeal))],
 ];
 
 /** A Markdown table, as printed at the end of the run and pasted in docs/faults.md. */

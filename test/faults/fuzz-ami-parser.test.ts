@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AmiParser, AmiProtocolError, type AmiFrame } from '../../agent/ami/parser.ts';
-import { recordRow } from './figures.ts';
+import { recordInjected } from './injected.ts';
 
 const RUNS = 300;
 const MAX_LINE = 256;
@@ -29,8 +29,10 @@ const message = fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 10 });
 describe('AMI parser under fuzzing', () => {
   it('random bytes in random chunks: frames or AmiProtocolError, never another throw, never a line buffered past the bound', () => {
     let rejected = 0;
+    let ran = 0;
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 2048 }), fc.array(fc.nat(), { maxLength: 20 }), (bytes, cuts) => {
+        ran++;
         const parser = new AmiParser({ maxLineBytes: MAX_LINE, maxHeaders: MAX_HEADERS, expectBanner: true });
         for (const chunk of chunked(Buffer.from(bytes), cuts)) {
           try {
@@ -44,7 +46,7 @@ describe('AMI parser under fuzzing', () => {
       }),
       { numRuns: RUNS },
     );
-    recordRow('fuzz', fuzzRow(`AMI parser: ${RUNS} random byte streams in random chunks (${rejected} chunks refused as over a bound)`, RUNS));
+    recordInjected('fuzz', fuzzRow(`AMI parser: ${RUNS} random byte streams in random chunks (${rejected} chunks refused as over a bound)`, RUNS, ran));
   });
 
   it('a line with no end is refused at maxLineBytes, and headers past maxHeaders end the message', () => {
@@ -70,8 +72,10 @@ describe('AMI parser under fuzzing', () => {
   });
 
   it('the same messages whatever the chunking, CRLF or LF, multi-byte characters cut anywhere', () => {
+    let ran = 0;
     fc.assert(
       fc.property(fc.array(message, { minLength: 1, maxLength: 8 }), fc.boolean(), fc.array(fc.nat(), { maxLength: 40 }), (messages, bareLf, cuts) => {
+        ran++;
         const eol = bareLf ? '\n' : '\r\n';
         const text = 'Asterisk Call Manager/9.0.0' + eol + messages.map((m) => m.map(([k, v]) => `${k}: ${v}${eol}`).join('') + eol).join('');
         const bytes = Buffer.from(text, 'utf8');
@@ -83,10 +87,11 @@ describe('AMI parser under fuzzing', () => {
       }),
       { numRuns: RUNS },
     );
-    recordRow('fuzz', fuzzRow(`AMI parser: ${RUNS} message lists, every chunking gives the same messages`, RUNS));
+    recordInjected('fuzz', fuzzRow(`AMI parser: ${RUNS} message lists, every chunking gives the same messages`, RUNS, ran));
   });
 });
 
-function fuzzRow(fault: string, inputs: number) {
-  return { fault: `fuzz, ${fault}`, generated: 0, delivered: 0, duplicated: 0, lost: 0, droppedCounted: 0, outOfOrder: 0, commands: inputs, commandsAnsweredInTime: inputs, badThrough: 0, recoverySec: null };
+/** `ran`: the inputs the property was really run on, counted inside it. */
+function fuzzRow(fault: string, inputs: number, ran: number) {
+  return { fault: `fuzz, ${fault}`, injected: ran, injectedWhat: 'inputs run', generated: 0, delivered: 0, duplicated: 0, lost: 0, droppedCounted: 0, outOfOrder: 0, commands: inputs, commandsAnsweredInTime: inputs, badThrough: 0, recoverySec: null };
 }

@@ -6,9 +6,11 @@ import { CloseCode } from '../../shared/tunnel/close-codes.ts';
 import { encodeFrame, FrameError, parseAgentFrame, parseEdgeFrame, PROTOCOL_VERSION, type AgentFrame } from '../../shared/tunnel/frames.ts';
 import { systemClock } from '../../shared/clock.ts';
 import { until } from '../support/wait.ts';
-import { recordRow } from './figures.ts';
+import { recordInjected } from './injected.ts';
 
 const RUNS = 300;
+/** Inputs the two frame properties were really run on, counted inside them, for the row of the second. */
+let framesRan = 0;
 const MAC = '68:69:2e:03:8b:3e';
 
 /** A valid frame of every kind the agent sends, to mutate. */
@@ -46,6 +48,7 @@ describe('tunnel frames under fuzzing', () => {
   it('any text: a frame or FrameError, on both sides, never another throw', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.json({ maxDepth: 4 }), fc.string({ unit: 'binary', maxLength: 300 })), (text) => {
+        framesRan++;
         parseOrFrameError(parseAgentFrame, text);
         parseOrFrameError(parseEdgeFrame, text);
       }),
@@ -57,6 +60,7 @@ describe('tunnel frames under fuzzing', () => {
     let refused = 0;
     fc.assert(
       fc.property(fc.constantFrom(...valid), fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), fc.jsonValue({ maxDepth: 2 }), (frame, path, replacement) => {
+        framesRan++;
         const text = JSON.stringify(mutate(frame, path, replacement));
         if (parseOrFrameError(parseAgentFrame, text) === 'refused') refused++;
         else expect(typeof (parseAgentFrame(text) as { t: unknown }).t).toBe('string');
@@ -64,8 +68,9 @@ describe('tunnel frames under fuzzing', () => {
       { numRuns: RUNS },
     );
     expect(refused).toBeGreaterThan(0);
-    recordRow('fuzz', {
+    recordInjected('fuzz', {
       fault: `fuzz, tunnel frames: ${RUNS * 2} random and mutated frames, each parsed or refused with FrameError`,
+      injected: framesRan, injectedWhat: 'frames run',
       generated: 0, delivered: 0, duplicated: 0, lost: 0, droppedCounted: 0, outOfOrder: 0,
       commands: RUNS * 2, commandsAnsweredInTime: RUNS * 2, badThrough: 0, recoverySec: null,
     });
@@ -99,8 +104,9 @@ describe('tunnel frames under fuzzing', () => {
       }),
       { numRuns: 100 },
     );
-    recordRow('fuzz', {
+    recordInjected('fuzz', {
       fault: `fuzz, edge tunnel session: ${sessions} malformed frames after the welcome, each closed BAD_FRAME`,
+      injected: sessions, injectedWhat: 'malformed frames sent',
       generated: 0, delivered: 0, duplicated: 0, lost: 0, droppedCounted: 0, outOfOrder: 0,
       commands: sessions, commandsAnsweredInTime: sessions, badThrough: 0, recoverySec: null,
     });

@@ -4,7 +4,7 @@ import { parseConfig } from '../../agent/config.ts';
 import { admin, call, provision, startEdge, tempDataDir } from '../support/edge-harness.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { RecordingDevice, serveApp } from '../support/rest-harness.ts';
-import { recordRow } from './figures.ts';
+import { recordInjected } from './injected.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -41,7 +41,7 @@ describe('edge rate limits', () => {
     expect((await queueInfo(B, b.tenantKey)).status).toBe(503);
     clock.advance(retryAfter * 1000);
     expect((await queueInfo(A, a.tenantKey)).status).toBe(503);
-    recordRow('rate-limit', row('edge: 10 requests at once on one key (limit 2/s, burst 3)', 10, flood.length - limited.length - 3));
+    recordInjected('rate-limit', row('edge: 10 requests at once on one key (limit 2/s, burst 3)', 10, flood.length - limited.length - 3, limited.length));
   });
 
   it('a device is limited across all keys that reach it, and bad keys are refused before the device bucket', async () => {
@@ -56,7 +56,7 @@ describe('edge rate limits', () => {
     // Wrong keys: 401 each, and they do not use up the device's tokens.
     for (let i = 0; i < 5; i++) expect((await queueInfo(A, `cok_wrong${i}`)).status).toBe(401);
     expect((await queueInfo(A, a.tenantKey)).status).toBe(503);
-    recordRow('rate-limit', row('edge: 6 requests by 2 keys on one device (burst 5)', 6, 0));
+    recordInjected('rate-limit', row('edge: 6 requests by 2 keys on one device (burst 5)', 6, 0, statuses.filter((s) => s === 429).length));
   });
 });
 
@@ -81,10 +81,11 @@ describe('agent LAN rate limits', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     clock.advance(1000);
     expect((await fetch(url)).status).toBe(200);
-    recordRow('rate-limit', row('agent LAN: 8 requests at once (limit 2/s, burst 3)', 8, device.calls.length - 4));
+    recordInjected('rate-limit', row('agent LAN: 8 requests at once (limit 2/s, burst 3)', 8, device.calls.length - 4, res.filter((r) => r.status === 429).length));
   });
 });
 
-function row(fault: string, commands: number, badThrough: number) {
-  return { fault: `flood, ${fault}`, generated: 0, delivered: 0, duplicated: 0, lost: 0, droppedCounted: 0, outOfOrder: 0, commands, commandsAnsweredInTime: commands, badThrough, recoverySec: null };
+/** `limited`: the 429s the flood drew, the evidence that it went past the limit. */
+function row(fault: string, commands: number, badThrough: number, limited: number) {
+  return { fault: `flood, ${fault}`, injected: limited, injectedWhat: '429s answered', generated: 0, delivered: 0, duplicated: 0, lost: 0, droppedCounted: 0, outOfOrder: 0, commands, commandsAnsweredInTime: commands, badThrough, recoverySec: null };
 }

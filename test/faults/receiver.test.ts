@@ -14,6 +14,7 @@ describe('webhook receiver faults under a steady stream of calls', () => {
       s.setRespond(() => ({ status: 500 }));
       await sleep(1000);
       s.setRespond(() => ({ status: 200 }));
+      return { count: () => s.receiver.answeredWith(500), what: '500s answered', waiting: s.backlog() };
     }));
 
   it('answers 429 with Retry-After: 120', () =>
@@ -22,6 +23,7 @@ describe('webhook receiver faults under a steady stream of calls', () => {
       s.setRespond(() => (told++ < 3 ? { status: 429, headers: { 'retry-after': '120' } } : { status: 200 }));
       await sleep(1000);
       expect(told).toBeGreaterThan(0);
+      return { count: () => s.receiver.answeredWith(429), what: '429s answered', waiting: s.backlog() };
     }));
 
   it('times out (holds requests open) for 1 s', () =>
@@ -29,12 +31,16 @@ describe('webhook receiver faults under a steady stream of calls', () => {
       s.setRespond(() => 'hang');
       await sleep(1000);
       s.setRespond(() => ({ status: 200 }));
+      return { count: () => s.receiver.held, what: 'requests held until timeout', waiting: s.backlog() };
     }));
 
   it('down (connection refused) for 10 minutes, scaled', () =>
     runFault('receiver', 'receiver down 10 min', { scale: 1, deliveryScale: 0.005, via: 'lan' }, async (s) => {
       await s.receiver.stop();
       await sleep(600_000 * 0.005);
+      const waiting = s.backlog();
       await s.receiver.start();
+      // A closed port answers nothing the receiver could count: the refusals are the agent's failed attempts.
+      return { count: s.refusedAttempts, what: 'attempts refused', waiting };
     }));
 });

@@ -19,24 +19,50 @@ export function scaledTime(scale: number): Clock {
   return scale === 1 ? systemClock : scaledClock(scale);
 }
 
+/**
+ * The outside number of the stream's call `n` (see callStream): every event of a call carries it,
+ * so a delivery tells which call of the stream it came from.
+ */
+export function streamCaller(n: number): string {
+  return `1380013${String(8000 + (n % 1000))}`;
+}
+
+/** The stream call an event body is about, or null (an event of no stream call). */
+function streamCallOf(body: string): number | null {
+  const m = /1380013(\d{4})/.exec(body);
+  return m ? Number(m[1]) - 8000 : null;
+}
+
 /** What the receiver accepted, by webhook-id, in arrival order. */
 export class Tally {
   readonly firstSeqs: number[] = [];
+  /** For each first delivery, the stream call it was about (null: none). */
+  private readonly firstCalls: (number | null)[] = [];
   private readonly seen = new Map<string, number>();
   duplicated = 0;
-  accept(id: string): void {
+  accept(id: string, body = ''): void {
     const n = this.seen.get(id) ?? 0;
     this.seen.set(id, n + 1);
     if (n > 0) this.duplicated++;
-    else this.firstSeqs.push(Number(id.split('_').at(-1)));
+    else {
+      this.firstSeqs.push(Number(id.split('_').at(-1)));
+      this.firstCalls.push(streamCallOf(body));
+    }
   }
   get delivered(): number {
     return this.firstSeqs.length;
+  }
+  /** Events delivered of stream calls `first` and later: calls placed after a fault began. */
+  deliveredOfCallsFrom(first: number): number {
+    return this.firstCalls.filter((c) => c !== null && c >= first).length;
   }
   get outOfOrder(): number {
     let max = -1;
     let bad = 0;
     for (const s of this.firstSeqs) {
+      // A backfilled event's id (evt_<mac>_bf_<hash>) shows no seq: it is counted, not ordered; let
+      // into max, its NaN would turn every later comparison false and hide any disorder after it.
+      if (Number.isNaN(s)) continue;
       if (s < max) bad++;
       max = Math.max(max, s);
     }
@@ -72,7 +98,7 @@ export async function startStack(o: StackOptions) {
   let respond: Responder = o.respond ?? (() => ({ status: 200 }));
   const receiver = await new WebhookReceiver((r, n): ReturnType<Responder> => {
     const a = respond(r, n);
-    if (a !== 'hang' && a.status >= 200 && a.status < 300) tally.accept(String(r.headers['webhook-id']));
+    if (a !== 'hang' && a.status >= 200 && a.status < 300) tally.accept(String(r.headers['webhook-id']), r.body);
     return a;
   }).start();
   cleanups.push(() => receiver.stop());
@@ -114,6 +140,17 @@ export async function startStack(o: StackOptions) {
   });
   cleanups.push(() => agent.close());
 
+  // What the agent saw of a fault: its tunnel or its AMI link leaving the working state.
+  const seen = { tunnelDrops: 0, amiDrops: 0 };
+  let tunnelWas = agent.tunnel?.status;
+  agent.tunnel?.onStatus((st) => {
+    if (tunnelWas === 'online' && st !== 'online') seen.tunnelDrops++;
+    tunnelWas = st;
+  });
+  agent.ami.onStatus((c) => {
+    if (c.previous === 'ready' && c.status !== 'ready') seen.amiDrops++;
+  });
+
   const stack = {
     dir,
     /** The scale recovery times are converted back with: the delivery clock's when it has its own. */
@@ -142,6 +179,18 @@ export async function startStack(o: StackOptions) {
     deviceToken,
     generated: () => agent.outbox.stats().nextSeq - 1,
     dropped: () => agent.outbox.stats().dropped,
+    /** Events spooled and neither delivered nor dropped yet: what a fault holds back. */
+    backlog: () => Math.max(0, stack.generated() - tally.delivered - stack.dropped()),
+    /** Times the agent's tunnel left 'online' since the start. */
+    get tunnelDrops() {
+      return seen.tunnelDrops;
+    },
+    /** Times the agent's AMI link left 'ready' since the start. */
+    get amiDrops() {
+      return seen.amiDrops;
+    },
+    /** Webhook attempts the receiver's port refused (connection refused), as the agent's delivery logged them. */
+    refusedAttempts: () => logs.filter((l) => l.component === 'delivery' && l.msg === 'webhook attempt failed' && String(l.error).includes('ECONNREFUSED')).length,
     /** What goes after each row's fault name: which edge runtime it ran on. */
     suffix: o.via === 'edge' ? runtime.suffix : '',
     restartEdge: (downMs: number) => stack.edge.restart(downMs),
@@ -180,7 +229,7 @@ export function callStream(stack: Stack, everyMs = 150) {
   let n = 0;
   const timer = setInterval(() => {
     try {
-      const h = stack.sim.inboundCall({ from: `1380013${String(8000 + (n++ % 1000))}`, to: '805', talkMs: 800, hangupBy: 'callee' });
+      const h = stack.sim.inboundCall({ from: streamCaller(n++), to: '805', talkMs: 800, hangupBy: 'callee' });
       done.push(h.done.catch(() => undefined));
     } catch {
       // the simulator is restarting: no call this tick, as on a PBX that is down
@@ -220,11 +269,15 @@ export async function drained(stack: Stack, ms = 60_000): Promise<number> {
   return Date.now() - t;
 }
 
-export function rowOf(stack: Stack, fault: string, cmds: { sent: number; ok: number }, recoveryRealMs: number | null, note?: string): FaultRow {
+/** What a fault row counted of its fault, and when it came in the stream (see FaultRow). */
+export type FaultEvidence = Pick<FaultRow, 'injected' | 'injectedWhat' | 'injectedDetail' | 'deliveredBefore' | 'deliveredAfter' | 'waitingAtHeal'>;
+
+export function rowOf(stack: Stack, fault: string, cmds: { sent: number; ok: number }, recoveryRealMs: number | null, note?: string, evidence: FaultEvidence = { injected: 0, injectedWhat: 'not counted' }): FaultRow {
   const generated = stack.generated();
   const dropped = stack.dropped();
   return {
     fault,
+    ...evidence,
     generated,
     delivered: stack.tally.delivered,
     duplicated: stack.tally.duplicated,

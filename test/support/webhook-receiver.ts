@@ -15,6 +15,10 @@ export type Responder = (req: ReceivedWebhook, n: number) => { status: number; h
  */
 export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
+  /** How many requests got each status: what a fault test injected (its 500s, its 429s). */
+  readonly answered = new Map<number, number>();
+  /** Requests held open ('hang') until the sender gave up or the receiver stopped. */
+  held = 0;
   private server: Server | null = null;
   private readonly hanging = new Set<ServerResponse>();
   port = 0;
@@ -34,9 +38,11 @@ export class WebhookReceiver {
         const n = this.received.push(hook) - 1;
         const answer = this.respond(hook, n);
         if (answer === 'hang') {
+          this.held++;
           this.hanging.add(res);
           return;
         }
+        this.answered.set(answer.status, (this.answered.get(answer.status) ?? 0) + 1);
         res.writeHead(answer.status, answer.headers).end();
       });
     });
@@ -55,6 +61,11 @@ export class WebhookReceiver {
     this.hanging.clear();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Requests answered with `status` so far. */
+  answeredWith(status: number): number {
+    return this.answered.get(status) ?? 0;
   }
 
   /** Bodies' `i` fields in arrival order. */
