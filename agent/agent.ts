@@ -162,7 +162,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 
     let asteriskVersion: string | undefined;
     let downSince: number | null = lastAlive;
-    const aliveTimer = setInterval(() => void writeFile(alivePath, String(clock.now())).catch(() => undefined), ALIVE_EVERY_MS);
+    // When the agent was last reading AMI: a kill -9 leaves it behind as the start of the gap.
+    const markAlive = () => void writeFile(alivePath, String(clock.now())).catch(() => undefined);
+    const aliveTimer = setInterval(markAlive, ALIVE_EVERY_MS);
     aliveTimer.unref();
     cleanup.push(() => clearInterval(aliveTimer));
     const expireTimer = setInterval(() => pipeline.expire(), 60_000);
@@ -183,6 +185,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         // The closed gap is in the snapshot only once it is on disk: tell the edge then, not at the next minute's status.
         const closed = downSince === null ? Promise.resolve() : gaps.record(downSince, clock.now()).then(() => tunnel?.sendStatus(), () => undefined);
         downSince = null;
+        // Reading from now: an agent killed before the first interval still leaves its gap's start.
+        markAlive();
         void afterLogin().then(() => closed).then(() => backfill.run());
       } else if (s.previous === 'ready') {
         downSince = clock.now();

@@ -44,6 +44,8 @@ export interface AgentConfig {
   backfill: {
     /** A gap longer than this is reported, not read (seconds). */
     maxWindowSeconds: number;
+    /** cdr.conf `[csv] usegmtime=yes`: Master.csv's times are UTC, not the box's zone. */
+    cdrCsvGmt: boolean;
   };
   /** Keys and sections this agent does not know (typos, or the old box's extras), with their lines. */
   warnings: string[];
@@ -142,6 +144,7 @@ const FIELDS: Record<string, Record<string, Field>> = {
   },
   backfill: {
     max_window: { schema: wholeNumber(60, 7 * 86_400, 'must be a whole number of seconds (60-604800)'), default: 86_400 },
+    cdr_csv_usegmtime: { schema: yesNo, default: false },
   },
 };
 
@@ -272,7 +275,7 @@ export function parseConfig(source: string, name = 'api.conf'): AgentConfig {
           },
         }
       : {}),
-    backfill: { maxWindowSeconds: values.backfill!.max_window as number },
+    backfill: { maxWindowSeconds: values.backfill!.max_window as number, cdrCsvGmt: values.backfill!.cdr_csv_usegmtime as boolean },
     warnings,
   };
 }

@@ -8,8 +8,9 @@ import { MysqlCdrSource } from './cdr-mysql.ts';
 import type { RecordContext } from './record-events.ts';
 
 /** The box's record sources api.conf names; the CDR database wins over Master.csv when both are set. */
-export function backfillSources(config: Pick<AgentConfig, 'paths' | 'cdrdb'>, timeZone: string): BackfillSources {
-  const cdr = config.cdrdb ? new MysqlCdrSource(config.cdrdb, timeZone) : config.paths.cdrCsv ? new CdrCsvSource(config.paths.cdrCsv, timeZone) : null;
+export function backfillSources(config: Pick<AgentConfig, 'paths' | 'cdrdb' | 'backfill'>, timeZone: string): BackfillSources {
+  const csvZone = config.backfill.cdrCsvGmt ? 'UTC' : timeZone;
+  const cdr = config.cdrdb ? new MysqlCdrSource(config.cdrdb, timeZone) : config.paths.cdrCsv ? new CdrCsvSource(config.paths.cdrCsv, csvZone) : null;
   return { cdr, queueLog: config.paths.queueLog ?? null };
 }
 

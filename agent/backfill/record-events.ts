@@ -12,10 +12,11 @@ import type { QueueLogEntry } from './queue-log.ts';
  * The id part of a record's webhook-id (`evt_<mac>_bf_<hash>`): the same record gives the same id
  * whenever and from whichever source it is read, so sending it twice is one event to the receiver.
  * A CDR is known by its channel's uniqueid, both channels and its start (one channel has several
- * records when it dialled several phones); a cc_cdr by its call.
+ * records when it dialled several phones), the start as an instant so a file written in UTC
+ * (cdr.conf usegmtime) names the same record as AMI's local time; a cc_cdr by its call.
  */
-export function cdrRecordId(r: { uniqueid: string; channel: string; dstchannel: string; start: string }): string {
-  return hashId(`cdr\n${r.uniqueid}\n${r.channel}\n${r.dstchannel}\n${r.start}`);
+export function cdrRecordId(r: { uniqueid: string; channel: string; dstchannel: string; startMs: number }): string {
+  return hashId(`cdr\n${r.uniqueid}\n${r.channel}\n${r.dstchannel}\n${Math.floor(r.startMs / 1000)}`);
 }
 
 export function ccCdrRecordId(uuid: string): string {
@@ -145,7 +146,8 @@ export function ccCdrFromQueueLog(call: QueueLogCall, records: readonly CdrRecor
   const transfer = end.event === 'BLINDTRANSFER' ? 'blind' : end.event === 'ATTENDEDTRANSFER' ? 'attended' : '';
   const talk = end.event.startsWith('COMPLETE') ? n(end, 1) : transfer !== '' ? fromEnd(end, 2) : 0;
   const waited = connect ? n(connect, 0) : ['ABANDON', 'EXITWITHTIMEOUT', 'EXITEMPTY'].includes(end.event) ? fromEnd(end, 1) : seconds(enter.at, end.at);
-  const rangUnanswered = entries.filter((e) => e.event === 'RINGNOANSWER');
+  // Rounds nobody answered: timed out (RINGNOANSWER) or cut short by the caller leaving (RINGCANCELED, Asterisk 15+).
+  const rangUnanswered = entries.filter((e) => e.event === 'RINGNOANSWER' || e.event === 'RINGCANCELED');
   const ringS = (connect ? n(connect, 2) : 0) + Math.round(rangUnanswered.reduce((s, e) => s + n(e, 0), 0) / 1000);
   const forwardNumber = end.event === 'BLINDTRANSFER' ? (end.data[0] ?? '') : '';
   if (end.event === 'ATTENDEDTRANSFER') unknown.push('forwardNumber');

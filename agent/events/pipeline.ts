@@ -4,6 +4,7 @@ import type { OutboxEvent } from '../outbox/outbox.ts';
 import { CcCdrMachine, type CcCdrOptions, type CcCdrOutput } from './cc-cdr.ts';
 import { ccCdrRecordId, cdrRecordId } from '../backfill/record-events.ts';
 import { CcJournal, type JournalInput } from './cc-journal.ts';
+import { parsePbxTime } from './time.ts';
 import { EventTranslator, isNoise } from './translate.ts';
 
 /** What the pipeline needs of the outbox: ordered durable appends and the next sequence number. */
@@ -215,7 +216,8 @@ export class EventPipeline {
       if (doc) out.push({ type: doc.event, body: JSON.stringify(doc) });
       if (doc?.event === 'cdr') {
         const f = (k: string) => ami.get(k) ?? '';
-        this.machine.noteRecord(cdrRecordId({ uniqueid: f('UniqueID'), channel: f('Channel'), dstchannel: f('DestinationChannel'), start: f('StartTime') }));
+        const startMs = parsePbxTime(f('StartTime'), this.opts.timeZone);
+        this.machine.noteRecord(cdrRecordId({ uniqueid: f('UniqueID'), channel: f('Channel'), dstchannel: f('DestinationChannel'), startMs }));
       }
     }
     if (input.k === 'backfill') {

@@ -145,6 +145,7 @@ export async function startPbxSim(options: PbxSimOptions = {}): Promise<PbxSim> 
     queueLog: options.queueLog,
     onQueueLog,
     onCdr: options.cdrCsvFile ? cdrCsvWriter(options.cdrCsvFile, options.cdrCsv, options.timeZone) : undefined,
+    timeZone: options.timeZone,
   });
   const actions: AmiMessage[] = [];
   const actionWaiters = new Set<{ name: string; resolve: (m: AmiMessage) => void }>();

@@ -12,9 +12,9 @@ import {
   type QueueConfig,
 } from './config.ts';
 import { SimError } from './errors.ts';
-import type { CdrRow, QueueLogEntry, QueueLogOptions } from './record-files.ts';
+import { dateFormatter, type CdrRow, type QueueLogEntry, type QueueLogOptions } from './record-files.ts';
 import { silentWav } from './wav.ts';
-import { cdrTime, type Pairs } from './wire.ts';
+import type { Pairs } from './wire.ts';
 
 /** An event as the server writes it: `Event`, `Privilege`, then the body. */
 export interface SimEvent {
@@ -116,6 +116,8 @@ export interface PbxOptions {
   onQueueLog?: (e: QueueLogEntry) => void;
   /** Each CDR, at the moment the CDR engine hands it to its backends (with the AMI `Cdr` event). */
   onCdr?: (r: CdrRow) => void;
+  /** The box's zone: cdr_manager and cdr_csv both write the CDR times in it (the process's, when unset). */
+  timeZone?: string;
 }
 
 /**
@@ -151,6 +153,8 @@ export class Pbx {
   /** cdr.c's global_cdr_sequence: every channel's first CDR object, and every one appended, takes the next. */
   private cdrSeq = 0;
   private readonly listeners = new Set<(e: SimEvent) => void>();
+  /** CDR times as the box writes them, in its zone. */
+  private readonly cdrDate: (ms: number) => string;
   private readonly deviceStates = new Map<string, string>();
   /** Last `Queue:<name>_avail` state sent: NOT_INUSE while some member could take a call. */
   private readonly queueAvail = new Map<string, string>();
@@ -160,6 +164,7 @@ export class Pbx {
   private readonly goneWaiters = new Set<{ match: (ch: Channel) => boolean; resolve: () => void }>();
 
   constructor(private readonly options: PbxOptions) {
+    this.cdrDate = dateFormatter(options.timeZone);
     this.driver = options.driver;
     this.tech = options.driver === 'sip' ? 'SIP' : 'PJSIP';
     this.drivers = { ...options.drivers };
@@ -611,9 +616,9 @@ export class Pbx {
         ['DestinationChannel', row.destinationChannel],
         ['LastApplication', row.lastApp],
         ['LastData', row.lastData],
-        ['StartTime', cdrTime(row.start)],
-        ['AnswerTime', cdrTime(row.answer)],
-        ['EndTime', cdrTime(row.end)],
+        ['StartTime', this.cdrDate(row.start)],
+        ['AnswerTime', row.answer === undefined ? '' : this.cdrDate(row.answer)],
+        ['EndTime', this.cdrDate(row.end)],
         ['Duration', String(row.duration)],
         ['BillableSeconds', String(row.billsec)],
         ['Disposition', row.disposition],

@@ -7,7 +7,6 @@ import type { SimClock } from './clock.ts';
 import { startPbxSim, type PbxSim, type PbxSimOptions, type ScenarioHandle } from './index.ts';
 import type { SimEvent } from './pbx.ts';
 import { formatCdrCsvLine, formatQueueLogLine, type CdrRow } from './record-files.ts';
-import { cdrTime } from './wire.ts';
 
 /**
  * Simulated time that runs as fast as the simulator can go: each timer fires in its own macrotask, in
@@ -133,9 +132,6 @@ function expectSameAsCdr(line: string, cdr: SimEvent, dates: (s: string) => stri
   expect(f.slice(0, 18)).toEqual(want);
 }
 
-/** Master.csv dates written in ZONE, as the process's zone writes them (the AMI's Cdr). */
-const zoneToLocal = (s: string) => cdrTime(Date.parse(`${s.replace(' ', 'T')}+08:00`));
-
 async function finish(h: ScenarioHandle): Promise<void> {
   await h.done;
   // Let the last dialplan steps (the caller's Hangup and its CDRs) run.
@@ -171,7 +167,7 @@ describe('queue_log and Master.csv as Asterisk writes them', () => {
     ]);
     const cdrs = r.of('Cdr');
     expect(cdrs.length).toBe(2);
-    r.csv().forEach((line, i) => expectSameAsCdr(line, cdrs[i] as SimEvent, zoneToLocal));
+    r.csv().forEach((line, i) => expectSameAsCdr(line, cdrs[i] as SimEvent));
   });
 
   it('an abandoned queue call (25): RINGNOANSWER in ms, RINGCANCELED for the member still ringing, ABANDON with positions and wait', async () => {
@@ -199,7 +195,7 @@ describe('queue_log and Master.csv as Asterisk writes them', () => {
     ]);
     const cdrs = r.of('Cdr');
     expect(r.csv().length).toBe(cdrs.length);
-    r.csv().forEach((line, i) => expectSameAsCdr(line, cdrs[i] as SimEvent, zoneToLocal));
+    r.csv().forEach((line, i) => expectSameAsCdr(line, cdrs[i] as SimEvent));
     // The Local halves' records have no answer: an empty, unquoted field.
     for (const l of r.csv().filter((x) => x.includes('"Local/802@agents-0000000') && x.includes(';2"'))) expect(splitCsv(l)[10]).toBe('');
   });
@@ -242,7 +238,7 @@ describe('queue_log and Master.csv as Asterisk writes them', () => {
       'SIP/801-00000002 NO ANSWER',
       'SIP/801-00000004 NO ANSWER',
     ]);
-    r.csv().forEach((line, i) => expectSameAsCdr(line, r.of('Cdr')[i] as SimEvent, zoneToLocal));
+    r.csv().forEach((line, i) => expectSameAsCdr(line, r.of('Cdr')[i] as SimEvent));
   });
 
   it('a queue call nobody answers before the queue timeout: EXITWITHTIMEOUT with position, original position and wait', async () => {
@@ -263,7 +259,7 @@ describe('queue_log and Master.csv as Asterisk writes them', () => {
     expect(r.csv()).toEqual([
       `"","801","802","internal","""Agent 801"" <801>","SIP/801-00000000","SIP/802-00000001","Dial","SIP/802,15","${at(0)}","${at(1)}","${at(4)}",4,3,"ANSWERED","DOCUMENTATION","${U0}","","","${U0}",0`,
     ]);
-    expectSameAsCdr(r.csv()[0] as string, r.of('Cdr')[0] as SimEvent, zoneToLocal);
+    expectSameAsCdr(r.csv()[0] as string, r.of('Cdr')[0] as SimEvent);
 
     const from = r.csv().length;
     const h = r.sim.inboundCall({ from: '801', to: '804' });
@@ -298,7 +294,7 @@ describe('queue_log and Master.csv as Asterisk writes them', () => {
       'SIP/805-00000000 SIP/801-00000002 Queue 630,t,,,60',
       'SIP/805-00000000 SIP/802-00000003 Dial SIP/802,15',
     ]);
-    r.csv().forEach((line, i) => expectSameAsCdr(line, r.of('Cdr')[i] as SimEvent, zoneToLocal));
+    r.csv().forEach((line, i) => expectSameAsCdr(line, r.of('Cdr')[i] as SimEvent));
   });
 
   it('an attended-transferred queue call: ATTENDEDTRANSFER BRIDGE|<bridge> when the transfer completes, with its AgentComplete', async () => {
@@ -321,7 +317,7 @@ describe('queue_log and Master.csv as Asterisk writes them', () => {
     expect([get(complete, 'HoldTime'), get(complete, 'TalkTime'), get(complete, 'Reason')]).toEqual(['1', '6', 'transfer']);
     // AgentComplete follows the transfer, not the end of the customer's call with 802.
     expect(r.events.indexOf(complete as SimEvent)).toBeLessThan(r.events.findIndex((e) => e.event === 'Hangup' && get(e, 'Uniqueid') === U0));
-    r.csv().forEach((line, i) => expectSameAsCdr(line, r.of('Cdr')[i] as SimEvent, zoneToLocal));
+    r.csv().forEach((line, i) => expectSameAsCdr(line, r.of('Cdr')[i] as SimEvent));
   });
 
   it('quotes a caller name with " and , as cdr_csv does (after ast_callerid_merge escaped the quotes); log-caller-id-name adds it to ENTERQUEUE', async () => {
@@ -336,7 +332,7 @@ describe('queue_log and Master.csv as Asterisk writes them', () => {
     const line = r.csv()[0] as string;
     expect(line.startsWith(`"","13800138000","630","queues","""Smith, \\""Bob\\"" | Sales"" <13800138000>","SIP/trunk-00000000",`)).toBe(true);
     expect(splitCsv(line)[4]).toBe(get(cdr, 'CallerID'));
-    expectSameAsCdr(line, cdr as SimEvent, zoneToLocal);
+    expectSameAsCdr(line, cdr as SimEvent);
   });
 
   it('without log-caller-id-name ENTERQUEUE has three fields, and a caller with no number leaves the second empty', async () => {
@@ -439,7 +435,7 @@ describe('queue_log and Master.csv as Asterisk writes them', () => {
     expect(splitCsv(r.csv()[0] as string).length).toBe(16);
   });
 
-  it('dates in the process zone by default (the AMI Cdr times), GMT with usegmtime', async () => {
+  it('dates in the box zone, as the AMI Cdr times (the process zone when unset), GMT with usegmtime', async () => {
     const r = await start({ timeZone: undefined });
     await finish(r.sim.inboundCall({ from: '801', to: '802', talkMs: 1000 }));
     const [cdr] = r.of('Cdr');

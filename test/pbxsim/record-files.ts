@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { cdrTime } from './wire.ts';
 
 /**
  * The two files Asterisk writes itself about calls, for tests of a backfill that reads them:
@@ -91,12 +92,7 @@ const pad = (n: number) => String(n).padStart(2, '0');
  * local zone when `timeZone` is undefined, else in that IANA zone (`GMT` for usegmtime).
  */
 export function dateFormatter(timeZone: string | undefined): (ms: number) => string {
-  if (timeZone === undefined) {
-    return (ms) => {
-      const d = new Date(ms);
-      return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-    };
-  }
+  if (timeZone === undefined) return cdrTime;
   const fmt = new Intl.DateTimeFormat('en-US', {
     timeZone,
     hourCycle: 'h23',

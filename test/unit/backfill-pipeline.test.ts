@@ -43,8 +43,8 @@ it('a backfill never repeats a record the agent sent live or backfilled before, 
   expect(outbox.events.map((e) => e.type)).toEqual(['cdr']);
 
   // The same record read back from Master.csv, and one the agent never saw.
-  const seenId = cdrRecordId({ uniqueid: `${T}.1`, channel: 'SIP/801-00000001', dstchannel: 'SIP/802-00000002', start: '2025-11-30 02:00:00' });
-  const newId = cdrRecordId({ uniqueid: `${T}.9`, channel: 'SIP/803-00000009', dstchannel: '', start: '2025-11-30 02:01:00' });
+  const seenId = cdrRecordId({ uniqueid: `${T}.1`, channel: 'SIP/801-00000001', dstchannel: 'SIP/802-00000002', startMs: Date.UTC(2025, 10, 30, 2, 0, 0) });
+  const newId = cdrRecordId({ uniqueid: `${T}.9`, channel: 'SIP/803-00000009', dstchannel: '', startMs: Date.UTC(2025, 10, 30, 2, 1, 0) });
   const plan = [
     { type: 'cdr', body: '{"event":"cdr","backfilled":true,"n":1}', id: seenId },
     { type: 'cdr', body: '{"event":"cdr","backfilled":true,"n":2}', id: newId },

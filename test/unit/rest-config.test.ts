@@ -64,7 +64,7 @@ describe('api.conf', () => {
       ami: { host: '127.0.0.1', port: 5038, username: 'coocenter', secret: '...', context: 'from-internal', memberInterface: undefined, driver: 'auto' },
       tunnel: { edge: 'wss://edge.example.com', token: '...' },
       paths: { monitor: '/var/spool/asterisk/monitor', spool: '/var/lib/coocenter-agent' },
-      backfill: { maxWindowSeconds: 86_400 },
+      backfill: { maxWindowSeconds: 86_400, cdrCsvGmt: false },
       warnings: [],
     });
   });
@@ -76,7 +76,8 @@ describe('api.conf', () => {
     );
     expect(c.paths).toMatchObject({ queueLog: '/var/log/asterisk/queue_log', cdrCsv: '/var/log/asterisk/cdr-csv/Master.csv' });
     expect(c.cdrdb).toEqual({ host: '127.0.0.1', port: 3306, user: 'cdrreader', password: 'p;w', database: 'asteriskcdrdb', table: 'cdr' });
-    expect(c.backfill).toEqual({ maxWindowSeconds: 3600 });
+    expect(c.backfill).toEqual({ maxWindowSeconds: 3600, cdrCsvGmt: false });
+    expect(parseConfig(minimal('') + '[backfill]\ncdr_csv_usegmtime=yes\n').backfill.cdrCsvGmt).toBe(true);
     expect(parseConfig(minimal('')).cdrdb).toBeUndefined();
     expect(() => parseConfig(minimal('') + '[cdrdb]\nhost=db.lan\n')).toThrow(/\[cdrdb\] user is required/);
     expect(() => parseConfig(minimal('') + '[paths]\nqueue_log=queue_log\n')).toThrow(/queue_log must be an absolute path/);
