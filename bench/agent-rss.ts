@@ -27,7 +27,7 @@ export const agentRssBenchmark: Benchmark = {
       stop.push(() => bare.stop());
       // Measured as a PBX runs it: the one-file bundle of `npm run build` on plain node, no TypeScript loader.
       const bundle = join(tmp.dir, 'coocenter-agent.mjs');
-      const build = await spawnNode(['bin/run-ts.js', 'scripts/build.ts', bundle], { ready: /^built / });
+      const build = await spawnNode(['bin/run-ts.js', 'scripts/build.ts', '--out', tmp.dir, '--mjs-only'], { ready: /^built / });
       await build.stop();
       const agent = await spawnNode([bundle, '--config', writeAgentConfig({ dir: tmp.dir, amiPort: sim.port, url: receiver.url })], { ready: /^agent ready/ });
       stop.push(() => agent.stop());

@@ -1,7 +1,7 @@
 import mysql from 'mysql2/promise';
 import type { AgentConfig } from '../config.ts';
 import { formatPbxTime, parsePbxTime } from '../events/time.ts';
-import type { CdrRecord, CdrSource } from './cdr-record.ts';
+import { cdrDbAddress, cdrDbName, type CdrRecord, type CdrSource } from './cdr-record.ts';
 
 export type CdrDbConfig = NonNullable<AgentConfig['cdrdb']>;
 
@@ -73,8 +73,8 @@ export class MysqlCdrSource implements CdrSource {
     private readonly timeZone: string,
     opts: MysqlCdrOptions = {},
   ) {
-    this.where = db.socket ?? `${db.host.includes(':') ? `[${db.host}]` : db.host}:${db.port}`;
-    this.name = `mysql ${db.database}.${db.table} at ${this.where}`;
+    this.where = cdrDbAddress(db);
+    this.name = cdrDbName(db);
     this.qualified = `${mysql.escapeId(db.database)}.${mysql.escapeId(db.table)}`;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.queryTimeoutMs = opts.queryTimeoutMs ?? 30_000;

@@ -46,3 +46,12 @@ export interface CdrSource {
   check(): Promise<string>;
   close(): Promise<void>;
 }
+
+/** Where a CDR database is, as messages name it: its socket, or host:port. */
+export function cdrDbAddress(db: { host: string; port: number; socket?: string }): string {
+  return db.socket ?? `${db.host.includes(':') ? `[${db.host}]` : db.host}:${db.port}`;
+}
+
+export function cdrDbName(db: { host: string; port: number; socket?: string; database: string; table: string }): string {
+  return `mysql ${db.database}.${db.table} at ${cdrDbAddress(db)}`;
+}

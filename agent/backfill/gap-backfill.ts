@@ -4,14 +4,29 @@ import type { OutboxEvent } from '../outbox/outbox.ts';
 import type { Gap, GapLog } from '../outbox/gap-log.ts';
 import { planBackfill, type BackfillSources } from './backfill.ts';
 import { CdrCsvSource } from './cdr-csv.ts';
-import { MysqlCdrSource } from './cdr-mysql.ts';
+import { cdrDbName, type CdrSource } from './cdr-record.ts';
 import type { RecordContext } from './record-events.ts';
 
 /** The box's record sources api.conf names; the CDR database wins over Master.csv when both are set. */
 export function backfillSources(config: Pick<AgentConfig, 'paths' | 'cdrdb' | 'backfill'>, timeZone: string): BackfillSources {
   const csvZone = config.backfill.cdrCsvGmt ? 'UTC' : timeZone;
-  const cdr = config.cdrdb ? new MysqlCdrSource(config.cdrdb, timeZone) : config.paths.cdrCsv ? new CdrCsvSource(config.paths.cdrCsv, csvZone) : null;
+  const cdr = config.cdrdb ? lazyMysqlSource(config.cdrdb, timeZone) : config.paths.cdrCsv ? new CdrCsvSource(config.paths.cdrCsv, csvZone) : null;
   return { cdr, queueLog: config.paths.queueLog ?? null };
+}
+
+/**
+ * The MySQL source, loaded when first used: mysql2 and its character-set tables are half the agent's
+ * code, and most boxes never set [cdrdb].
+ */
+function lazyMysqlSource(db: NonNullable<AgentConfig['cdrdb']>, timeZone: string): CdrSource {
+  let source: Promise<CdrSource> | null = null;
+  const load = () => (source ??= import('./cdr-mysql.ts').then((m) => new m.MysqlCdrSource(db, timeZone)));
+  return {
+    name: cdrDbName(db),
+    read: async (from, to) => (await load()).read(from, to),
+    check: async () => (await load()).check(),
+    close: async () => (source ? (await source).close() : undefined),
+  };
 }
 
 export interface GapBackfillOptions {
