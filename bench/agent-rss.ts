@@ -1,6 +1,8 @@
 import { join } from 'node:path';
+import { nodeRelease, SEA_LINE } from '../scripts/node-binaries.ts';
 import type { Benchmark } from './lib/benchmark.ts';
 import { spawnIdleNode, spawnNode, type Child } from './lib/child.ts';
+import type { Results } from './lib/results.ts';
 import { CountingReceiver } from './lib/receiver.ts';
 import { amiSession, spawnSim, tempDir, writeAgentConfig } from './lib/stack.ts';
 
@@ -11,9 +13,57 @@ const SETTLE_MS = 2_000;
 const PHONES = ['800', '801', '802', '803', '804', '805', '806', '807'];
 const MIB = 1024 * 1024;
 
+/**
+ * One agent measured as a PBX runs it, beside the bare Node it runs on: idle, then the highest RSS of
+ * one sample a second while calls flow.
+ */
+async function measure(results: Results, label: string, o: { start(config: string): Promise<Child>; bare(): Promise<Child>; dir: string; port: number; receiver: CountingReceiver }): Promise<void> {
+  const stop: (() => Promise<void> | void)[] = [];
+  try {
+    const bare = await o.bare();
+    stop.push(() => bare.stop());
+    const agent = await o.start(writeAgentConfig({ dir: o.dir, amiPort: o.port, url: o.receiver.url }));
+    stop.push(() => agent.stop());
+    const driver = await amiSession(o.port);
+    stop.push(() => driver.close());
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const idle = agent.rss();
+    const floor = bare.rss();
+    const idleAnon = agent.rssAnon();
+    const floorAnon = bare.rssAnon();
+    const samples: number[] = [];
+    const anonSamples: number[] = [];
+    const before = o.receiver.count;
+    const start = performance.now();
+    let call = 0;
+    while (performance.now() - start < LOAD_MS) {
+      const due = Math.floor(((performance.now() - start) * CALLS_PER_SECOND) / 1000);
+      for (; call < due; call++) {
+        const to = PHONES[call % PHONES.length]!;
+        void driver.action({ Action: 'SimInboundCall', From: `1380013${String(call % 10000).padStart(4, '0')}`, To: to, TalkTime: '2000', HangupAfter: '3000' }).catch(() => {});
+      }
+      if (samples.length < Math.floor((performance.now() - start) / 1000)) {
+        samples.push(agent.rss());
+        anonSamples.push(agent.rssAnon());
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const rate = (o.receiver.count - before) / (LOAD_MS / 1000);
+    const loaded = Math.max(...samples);
+    results.add({ name: `${label}: idle`, value: idle / MIB, unit: 'MiB (lower is better)', baseline: floor / MIB, lowerIsBetter: true });
+    results.add({ name: `${label}: under load (max)`, value: loaded / MIB, unit: 'MiB (lower is better)', baseline: floor / MIB, lowerIsBetter: true });
+    results.add({ name: `${label}: bare node process`, value: floor / MIB, unit: 'MiB (lower is better)', lowerIsBetter: true });
+    results.add({ name: `${label}: idle, private (RssAnon)`, value: idleAnon / MIB, unit: 'MiB (lower is better)', baseline: floorAnon / MIB, lowerIsBetter: true });
+    results.add({ name: `${label}: under load, private (max RssAnon)`, value: Math.max(...anonSamples) / MIB, unit: 'MiB (lower is better)', baseline: floorAnon / MIB, lowerIsBetter: true });
+    results.add({ name: `${label}: events delivered under load`, value: rate, unit: 'events/s' });
+  } finally {
+    for (const s of stop.reverse()) await s();
+  }
+}
+
 export const agentRssBenchmark: Benchmark = {
   name: 'agent-rss',
-  description: "the agent's RSS idle and while ~100 events/s flow to a LAN receiver, beside a bare node process",
+  description: "the agent's RSS idle and while ~100 events/s flow to a LAN receiver, as the bundle on this Node and as the single executable, each beside a bare process of its Node",
   async run(results) {
     const tmp = tempDir('agent-rss');
     const stop: (() => Promise<void> | void)[] = [];
@@ -23,43 +73,21 @@ export const agentRssBenchmark: Benchmark = {
       // Calls run 10x faster than real time, so many overlap as on a busy call center.
       const sim = await spawnSim(0.1);
       stop.push(() => sim.stop());
-      const bare: Child = await spawnIdleNode();
-      stop.push(() => bare.stop());
-      // Measured as a PBX runs it: the one-file bundle of `npm run build` on plain node, no TypeScript loader.
-      const bundle = join(tmp.dir, 'coocenter-agent.mjs');
-      const build = await spawnNode(['bin/run-ts.js', 'scripts/build.ts', '--out', tmp.dir, '--mjs-only'], { ready: /^built / });
+      // Built as `npm run build` builds them: the one-file bundle and the x64 executable.
+      const build = await spawnNode(['bin/run-ts.js', 'scripts/build.ts', '--out', tmp.dir, '--arch', 'x64'], { ready: /^built .*coocenter-agent-linux-x64/, timeoutMs: 180_000 });
       await build.stop();
-      const agent = await spawnNode([bundle, '--config', writeAgentConfig({ dir: tmp.dir, amiPort: sim.port, url: receiver.url })], { ready: /^agent ready/ });
-      stop.push(() => agent.stop());
-      const driver = await amiSession(sim.port);
-      stop.push(() => driver.close());
-
-      await new Promise((r) => setTimeout(r, SETTLE_MS));
-      const idle = agent.rss();
-      const floor = bare.rss();
-
-      const samples: number[] = [];
-      const before = receiver.count;
-      const start = performance.now();
-      let call = 0;
-      while (performance.now() - start < LOAD_MS) {
-        const due = Math.floor(((performance.now() - start) * CALLS_PER_SECOND) / 1000);
-        for (; call < due; call++) {
-          const to = PHONES[call % PHONES.length]!;
-          void driver.action({ Action: 'SimInboundCall', From: `1380013${String(call % 10000).padStart(4, '0')}`, To: to, TalkTime: '2000', HangupAfter: '3000' }).catch(() => {});
-        }
-        if (samples.length < Math.floor((performance.now() - start) / 1000)) samples.push(agent.rss());
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      const rate = (receiver.count - before) / (LOAD_MS / 1000);
-      samples.sort((a, b) => a - b);
-      const loaded = samples[samples.length - 1]!;
-
-      results.add({ name: 'agent RSS: idle', value: idle / MIB, unit: 'MiB (lower is better)', baseline: floor / MIB, lowerIsBetter: true });
-      results.add({ name: 'agent RSS: under load (max)', value: loaded / MIB, unit: 'MiB (lower is better)', baseline: floor / MIB, lowerIsBetter: true });
-      results.add({ name: 'agent RSS: bare node process', value: floor / MIB, unit: 'MiB (lower is better)', lowerIsBetter: true });
-      results.add({ name: 'agent RSS: events delivered under load', value: rate, unit: 'events/s' });
-      results.note(`agent RSS: VmRSS of the bundled agent (dist file on plain node; LAN mode, fsynced outbox, signed POSTs) after ${SETTLE_MS / 1000} s idle, then the highest of one sample a second during ${LOAD_MS / 1000} s of ${CALLS_PER_SECOND} simulated calls/s; baseline = a bare \`node -e setInterval\` child`);
+      const bundle = join(tmp.dir, 'coocenter-agent.mjs');
+      const exe = join(tmp.dir, 'coocenter-agent-linux-x64');
+      const common = { dir: tmp.dir, port: sim.port, receiver };
+      await measure(results, 'agent RSS (bundle, this Node)', { ...common, start: (c) => spawnNode([bundle, '--config', c], { ready: /^agent ready/ }), bare: () => spawnIdleNode() });
+      await measure(results, `agent RSS (executable, Node ${SEA_LINE})`, {
+        ...common,
+        start: (c) => spawnNode(['--config', c], { ready: /^agent ready/, executable: exe }),
+        bare: () => spawnIdleNode(nodeRelease(SEA_LINE).node),
+      });
+      results.note(
+        `agent RSS: VmRSS after ${SETTLE_MS / 1000} s idle, then the highest of one sample a second during ${LOAD_MS / 1000} s of ${CALLS_PER_SECOND} simulated calls/s (LAN mode, fsynced outbox, signed POSTs); baseline = a bare \`node -e setInterval\` of the same Node; the executable runs with the V8 flags scripts/build.ts gives it`,
+      );
     } finally {
       for (const s of stop.reverse()) await s();
       tmp.remove();

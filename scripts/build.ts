@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { AGENT_V8_FLAGS } from './agent-v8-flags.ts';
 import { nodeRelease, SEA_LINE, type NodeArch } from './node-binaries.ts';
 
 /**
@@ -20,6 +21,7 @@ const { values } = parseArgs({
   options: { out: { type: 'string', default: join(root, 'dist') }, 'mjs-only': { type: 'boolean', default: false }, arch: { type: 'string', default: 'x64,arm64' } },
 });
 const out = resolve(values.out);
+
 mkdirSync(out, { recursive: true });
 const mjs = join(out, 'coocenter-agent.mjs');
 
@@ -82,6 +84,7 @@ function buildExecutable(arch: NodeArch): void {
         disableExperimentalSEAWarning: true,
         useSnapshot: false,
         useCodeCache: false,
+        execArgv: AGENT_V8_FLAGS,
       }),
     );
     execFileSync(host, ['--build-sea', config], { stdio: ['ignore', 'ignore', 'inherit'] });

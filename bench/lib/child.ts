@@ -13,6 +13,11 @@ export interface Child {
   readonly ready: RegExpMatchArray;
   /** Resident set size now, in bytes (VmRSS). */
   rss(): number;
+  /**
+   * Its private part (RssAnon): memory only this process holds. The rest of VmRSS is file pages (the
+   * Node binary's code and data), shared and given back under memory pressure.
+   */
+  rssAnon(): number;
   /** User + system CPU time used so far, in ms. */
   cpuMs(): number;
   /** Lines the child writes after it is ready, for the caller to watch. */
@@ -25,6 +30,8 @@ export interface SpawnOptions {
   ready: RegExp;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** The program to run instead of this Node: another Node, or the agent's single executable. */
+  executable?: string;
 }
 
 /** Clock ticks per second of /proc/<pid>/stat times; 100 on every Linux this runs on. */
@@ -38,8 +45,9 @@ export function spawnNode(args: readonly string[], opts: SpawnOptions): Promise<
   // BENCH_CPU_PROF=<dir>: every child writes a V8 CPU profile there when it exits (node refuses
   // --cpu-prof in NODE_OPTIONS, so it goes on the command line).
   const prof = process.env.BENCH_CPU_PROF;
-  const argv = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, ...args] : args;
-  const proc = spawn(process.execPath, argv, { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A single executable takes its arguments as the agent's own, not Node's.
+  const argv = prof && !opts.executable ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, ...args] : args;
+  const proc = spawn(opts.executable ?? process.execPath, argv, { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const listeners = new Set<(line: string) => void>();
   let stderr = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
@@ -77,6 +85,7 @@ export function spawnNode(args: readonly string[], opts: SpawnOptions): Promise<
         pid,
         ready: m,
         rss: () => rssOf(pid),
+        rssAnon: () => rssOf(pid, 'RssAnon'),
         cpuMs: () => cpuMsOf(pid),
         onLine: (l) => void listeners.add(l),
         async stop() {
@@ -92,9 +101,9 @@ export function spawnNode(args: readonly string[], opts: SpawnOptions): Promise<
   });
 }
 
-export function rssOf(pid: number): number {
-  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB$/m);
-  if (!m) throw new BenchError(`no VmRSS for process ${pid}`);
+export function rssOf(pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number {
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm'));
+  if (!m) throw new BenchError(`no ${field} for process ${pid}`);
   return Number(m[1]) * 1024;
 }
 
@@ -106,6 +115,6 @@ export function cpuMsOf(pid: number): number {
 }
 
 /** The bare Node floor: a child that only keeps its event loop alive. */
-export function spawnIdleNode(): Promise<Child> {
-  return spawnNode(['-e', 'setInterval(() => {}, 1000); console.log("idle")'], { ready: /^idle$/ });
+export function spawnIdleNode(executable?: string): Promise<Child> {
+  return spawnNode(['-e', 'setInterval(() => {}, 1000); console.log("idle")'], { ready: /^idle$/, ...(executable ? { executable } : {}) });
 }
