@@ -96,6 +96,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   try {
     const outbox = await Outbox.open({ ...opts.outboxBounds, dir: join(spool, 'outbox'), now: () => clock.now(), log: (e) => log({ component: 'outbox', ...e }) });
     cleanup.push(() => outbox.close());
+    // The edge's status says how many events the bound dropped: at once, not at the next minute's status.
+    cleanup.push(outbox.onDrop(() => tunnel?.sendStatus()));
     const gaps = await GapLog.open(join(spool, 'gaps.jsonl'));
     const alivePath = join(spool, 'alive');
     const lastAlive = Number(await readFile(alivePath, 'utf8').catch(() => '')) || null;

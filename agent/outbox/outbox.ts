@@ -80,6 +80,7 @@ export class Outbox implements ReplayableQueue {
   private readonly now: () => number;
   private readonly log: (entry: Record<string, unknown>) => void;
   private readonly listeners = new Set<() => void>();
+  private readonly dropListeners = new Set<() => void>();
   private pending: PendingAppend[] = [];
   private writing: Promise<void> | null = null;
   private stateSaved: Promise<void> = Promise.resolve();
@@ -149,6 +150,12 @@ export class Outbox implements ReplayableQueue {
   onAppend(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Listens for events dropped by the bound (to tell the edge at once); returns the unsubscribe function. */
+  onDrop(listener: () => void): () => void {
+    this.dropListeners.add(listener);
+    return () => this.dropListeners.delete(listener);
   }
 
   /** Resolves with the seqs given to `events`, in order, once they are on disk. */
@@ -356,6 +363,7 @@ export class Outbox implements ReplayableQueue {
         this.state.acked = lastSeq;
         this.log({ level: 'error', msg: 'outbox full: oldest undelivered events dropped', count: lost, fromSeq: lastSeq - lost + 1, toSeq: lastSeq, droppedTotal: this.state.dropped, maxBytes: this.maxBytes });
         await this.saveState();
+        for (const l of this.dropListeners) l();
       }
       if (this.cursor?.segment === oldest) this.cursor = null;
       await unlink(oldest.path);
