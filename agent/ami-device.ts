@@ -1,4 +1,5 @@
 import type { OperationName, OperationParams } from '../shared/api/operations.ts';
+import type { OperationBody } from '../shared/api/responses.ts';
 import type { Device, FileStream, RunOptions } from '../shared/device.ts';
 import { ApiError } from '../shared/errors.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from '../shared/idempotency.ts';
@@ -51,19 +52,20 @@ export class AmiDevice implements Device {
     this.idempotency = createMemoryIdempotencyStore({ now });
   }
 
-  run<N extends OperationName>(op: N, params: OperationParams<N>, options: RunOptions = {}): Promise<unknown> {
+  run<N extends OperationName>(op: N, params: OperationParams<N>, options: RunOptions = {}): Promise<OperationBody<N>> {
     if (options.idempotencyKey === undefined) return this.execute(op, params, options.signal);
     // Thrown failures are not remembered (the store keeps answers only), so a retry can act.
     return this.idempotency
       .once(op, options.idempotencyKey, JSON.stringify(params), async () => ({ status: 200, body: await this.execute(op, params, options.signal) }))
-      .then((a) => a.body);
+      // Only this operation's own answers are kept under its key.
+      .then((a) => a.body as OperationBody<N>);
   }
 
   openRecording(relPath: string, range: string | undefined, options?: { signal?: AbortSignal }): Promise<FileStream> {
     return this.opts.openRecording(relPath, range, options);
   }
 
-  private async execute<N extends OperationName>(op: N, params: OperationParams<N>, signal: AbortSignal | undefined): Promise<unknown> {
+  private async execute<N extends OperationName>(op: N, params: OperationParams<N>, signal: AbortSignal | undefined): Promise<OperationBody<N>> {
     const handler = opHandlers[op] as OpHandler<N>;
     const ami: AmiRunner = signal ? { action: (a, o) => this.opts.ami.action(a, { ...o, signal }) } : this.opts.ami;
     try {

@@ -1,11 +1,13 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod';
 import { createApiRoutes } from '../shared/api/app.ts';
-import { encodeRecordingPath, signRecording, signRecordingBody, verifyRecordingSignature } from '../shared/auth/recording-url.ts';
+import { serveRecordingSign } from '../shared/api/recording-sign.ts';
+import { serveReference } from '../shared/api/reference.ts';
+import { serve, type Security } from '../shared/api/route.ts';
+import { verifyRecordingSignature } from '../shared/auth/recording-url.ts';
 import type { Device } from '../shared/device.ts';
 import { ApiError } from '../shared/errors.ts';
-import { DOCS_PAGE } from '../shared/api/docs-page.ts';
-import { jsonBody } from '../shared/http/json-body.ts';
 import { TokenBuckets, type RateLimit } from '../shared/http/rate-limit.ts';
 import { createMemoryIdempotencyStore } from '../shared/idempotency.ts';
 import type { ToolbarFeed } from '../shared/toolbar/feed.ts';
@@ -47,6 +49,10 @@ export interface LanRateLimits {
 /** A CRM needs a few requests a second; AMI on a small PBX should not see hundreds. */
 export const DEFAULT_LAN_RATE_LIMITS: LanRateLimits = { perKey: { perSecond: 100, burst: 200 }, perBox: { perSecond: 200, burst: 400 } };
 
+/** WEBKEY when api.conf sets one, else nothing. */
+const LAN_SECURITY: Security = [{ webkey: [] }, {}];
+const LAN_401 = { 401: 'Authorization missing or not a valid WEBKEY digest', 429: 'too many requests; Retry-After says when to come back' };
+
 /**
  * The agent's own HTTP server on BINDPORT: the drop-in for the original box. The documented API at
  * `/coocenter-api`, guarded by WEBKEY when one is set, plus `GET /healthz` and its reference
@@ -85,12 +91,12 @@ export function createLanApp(opts: LanAppOptions): Hono {
     idempotency: createMemoryIdempotencyStore({ now }),
     allowOrigin: (origin) => origins.has('*') || origins.has(origin),
     log,
+    docs: { security: LAN_SECURITY, errors: { ...LAN_401, 502: 'Asterisk refused the action or AMI is not connected', 504: 'Asterisk did not answer in time' } },
   });
   const app = new Hono();
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  const spec = agentOpenApi(AGENT_VERSION);
-  app.get('/openapi.json', (c) => c.json(spec));
-  app.get('/docs', (c) => c.html(DOCS_PAGE));
+  const health = { method: 'get', path: '/healthz', operationId: 'healthz', summary: 'The agent is up', tags: ['service'], responses: { 200: z.object({ status: z.literal('ok') }) } } as const;
+  serve(app, health, () => ({ status: 200, body: { status: 'ok' } }));
+  serveReference(app, () => agentOpenApi(app, AGENT_VERSION));
   if (toolbar) {
     app.route(
       '/',
@@ -102,16 +108,19 @@ export function createLanApp(opts: LanAppOptions): Hono {
         tokenPath: '/coocenter-api/toolbar/token',
         authorizeIssue: (c) => checkWebkey(c.req.header('authorization')),
         log,
+        docs: { tokenSecurity: LAN_SECURITY, tokenErrors: LAN_401, streamErrors: {} },
       }),
     );
   }
   if (links) {
-    app.post('/coocenter-api/recordings/sign', async (c) => {
-      checkWebkey(c.req.header('authorization'));
-      const { path, ttl } = await jsonBody(c, signRecordingBody);
-      const signed = await signRecording(links.key, links.mac, path, now(), ttl);
-      const link = `/coocenter-api/monitor/${encodeRecordingPath(signed.relPath)}?${signed.query}`;
-      return c.json({ status: 'success', path: link, url: new URL(link, c.req.url).href, expiresAt: signed.expiresAt });
+    serveRecordingSign(app, {
+      path: '/coocenter-api/recordings/sign',
+      async authorize(c) {
+        checkWebkey(c.req.header('authorization'));
+        return { key: links.key, mac: links.mac, apiBase: '/coocenter-api' };
+      },
+      now,
+      docs: { security: LAN_SECURITY, errors: LAN_401 },
     });
   }
   app.route('/coocenter-api', api);

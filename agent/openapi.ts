@@ -1,9 +1,9 @@
-import { deviceApiPaths, errorSchemas, plainGet, recordingSignPath, toolbarPaths, WEBKEY_SCHEME, type OpenApiDocument } from '../shared/api/openapi.ts';
+import type { Hono } from 'hono';
+import { openApiDocument, WEBKEY_SCHEME, type OpenApiDocument } from '../shared/api/openapi.ts';
 
-/** /openapi.json of the agent's LAN API on BINDPORT: the documented paths, guarded by WEBKEY when set. */
-export function agentOpenApi(version: string): OpenApiDocument {
-  return {
-    openapi: '3.1.0',
+/** /openapi.json of the agent's LAN API on BINDPORT: the routes `app` serves, as their specs describe them. */
+export function agentOpenApi(app: Hono, version: string): OpenApiDocument {
+  return openApiDocument(app, {
     info: {
       title: 'coocenter-api (agent on the PBX)',
       version,
@@ -15,37 +15,6 @@ export function agentOpenApi(version: string): OpenApiDocument {
       { name: 'toolbar', description: "The call-center agent's toolbar: page, live stream, scoped tokens." },
       { name: 'service', description: 'Health and this reference.' },
     ],
-    paths: {
-      ...deviceApiPaths({
-        prefix: '/coocenter-api',
-        pathParameters: [],
-        security: [{ webkey: [] }, {}],
-        errors: {
-          401: 'Authorization missing or not a valid WEBKEY digest',
-          502: 'Asterisk refused the action or AMI is not connected',
-          504: 'Asterisk did not answer in time',
-        },
-      }),
-      ...recordingSignPath({
-        path: '/coocenter-api/recordings/sign',
-        pathParameters: [],
-        security: [{ webkey: [] }, {}],
-        errors: { 401: 'Authorization missing or not a valid WEBKEY digest' },
-      }),
-      ...toolbarPaths({
-        prefix: '',
-        pathParameters: [],
-        tokenPath: '/coocenter-api/toolbar/token',
-        tokenSecurity: [{ webkey: [] }, {}],
-        tokenErrors: { 401: 'Authorization missing or not a valid WEBKEY digest' },
-      }),
-      '/healthz': plainGet('healthz', 'The agent is up', 'service', {
-        type: 'application/json',
-        schema: { type: 'object', properties: { status: { const: 'ok' } }, required: ['status'] },
-      }),
-      '/openapi.json': plainGet('openapi', 'This document', 'service', { type: 'application/json', schema: { type: 'object' } }),
-      '/docs': plainGet('docs', 'This document rendered as a page', 'service', { type: 'text/html', schema: { type: 'string' } }),
-    },
-    components: { schemas: errorSchemas, securitySchemes: { webkey: WEBKEY_SCHEME } },
-  };
+    securitySchemes: { webkey: WEBKEY_SCHEME },
+  });
 }

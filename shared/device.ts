@@ -1,4 +1,5 @@
 import type { OperationName, OperationParams } from './api/operations.ts';
+import type { OperationBody } from './api/responses.ts';
 
 export interface RunOptions {
   signal?: AbortSignal;
@@ -27,7 +28,7 @@ export interface FileStream {
  * Failures are thrown as ApiError (shared/errors.ts).
  */
 export interface Device {
-  run<N extends OperationName>(op: N, params: OperationParams<N>, options?: RunOptions): Promise<unknown>;
+  run<N extends OperationName>(op: N, params: OperationParams<N>, options?: RunOptions): Promise<OperationBody<N>>;
   /**
    * Opens a recording below the device's recordings folder. `relPath` is already decoded and checked
    * for shape by the route; the device re-checks containment (symlinks) on its own filesystem.

@@ -27,7 +27,7 @@ export async function agentPause(params: OperationParams<'agent-pause'>, ctx: Op
   }
   return {
     status: 'success' as const,
-    message: paused ? 'Interface paused successfully' : 'Interface unpaused successfully',
+    message: paused ? ('Interface paused successfully' as const) : ('Interface unpaused successfully' as const),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { OperationName, OperationParams } from '../../shared/api/operations.ts';
+import type { OperationBody } from '../../shared/api/responses.ts';
 import { agentLogin } from './agent-login.ts';
 import { agentLogout } from './agent-logout.ts';
 import { agentPause } from './agent-pause.ts';
@@ -15,7 +16,8 @@ import { hangup } from './hangup.ts';
 import { queueInfo } from './queue-info.ts';
 import { transfer } from './transfer.ts';
 
-export type OpHandler<N extends OperationName> = (params: OperationParams<N>, ctx: OpContext) => Promise<unknown>;
+/** An operation's AMI work, answering the documented success body of the operation (shared/api/responses.ts). */
+export type OpHandler<N extends OperationName> = (params: OperationParams<N>, ctx: OpContext) => Promise<OperationBody<N>>;
 
 /**
  * Where each REST operation (shared/api/operations.ts) becomes AMI actions: one file per operation,

@@ -1,22 +1,25 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod';
 import { createApiRoutes } from '../../shared/api/app.ts';
+import { serveRecordingSign } from '../../shared/api/recording-sign.ts';
+import { serveReference, textResponse } from '../../shared/api/reference.ts';
+import { serve, type Security } from '../../shared/api/route.ts';
 import { assessAsteriskVersion } from '../../shared/asterisk-version.ts';
 import { operations } from '../../shared/api/operations.ts';
 import { normalizeMac } from '../../shared/auth/mac.ts';
-import { encodeRecordingPath, signRecording, signRecordingBody, verifyRecordingSignature } from '../../shared/auth/recording-url.ts';
+import { verifyRecordingSignature } from '../../shared/auth/recording-url.ts';
 import type { Clock } from '../../shared/clock.ts';
 import type { Device } from '../../shared/device.ts';
 import { ApiError } from '../../shared/errors.ts';
-import { jsonBody } from '../../shared/http/json-body.ts';
 import { RateLimitedError, TokenBuckets, type RateLimit } from '../../shared/http/rate-limit.ts';
 import { createStoredIdempotencyStore, type IdempotencyStore } from '../../shared/idempotency.ts';
-import { DOCS_PAGE } from '../../shared/api/docs-page.ts';
 import { ToolbarFeed } from '../../shared/toolbar/feed.ts';
 import { createToolbarRoutes } from '../../shared/toolbar/routes.ts';
 import { scopedDevice } from '../../shared/toolbar/scope.ts';
 import { toolbarTokenOf, verifyToolbarToken } from '../../shared/toolbar/token.ts';
-import { createAdminRoutes, iso, publicDevice } from './admin-routes.ts';
+import { createAdminRoutes } from './admin-routes.ts';
+import { deviceList, deviceStatus, edgeHealth, iso, toPublicDevice } from './schemas.ts';
 import { actorOf, createEdgeAuth, type Principal } from './auth.ts';
 import type { EdgeDeliveries } from './deliveries.ts';
 import type { Hub } from './hub.ts';
@@ -61,6 +64,59 @@ export interface EdgeRateLimits {
 /** Well above what a CRM needs, well below what a PBX's AMI or a Durable Object (about 1,000/s) takes. */
 // A tenant key serves all its devices, so it gets more than one device; a device is one PBX answering AMI.
 export const DEFAULT_EDGE_RATE_LIMITS: { perKey: RateLimit; perDevice: RateLimit } = { perKey: { perSecond: 1000, burst: 2000 }, perDevice: { perSecond: 200, burst: 400 } };
+
+const TOO_MANY = { 429: 'too many requests; Retry-After says when to come back' };
+/** Who may sign links and issue toolbar tokens for a device, and what else they may be told. */
+const OWNER: Security = [{ tenantKey: [] }, { admin: [] }];
+const ownerErrors = (what: string) => ({
+  401: 'Authorization missing or invalid',
+  403: `only the tenant key that owns this device (or the admin key) may ${what}`,
+  404: 'no such device',
+  ...TOO_MANY,
+});
+const SERVICE = { tags: ['service'] } as const;
+
+const healthz = { ...SERVICE, method: 'get', path: '/healthz', operationId: 'healthz', summary: 'The edge is up, and how many tunnels are open', responses: { 200: edgeHealth } } as const;
+const metricsRoute = { ...SERVICE, method: 'get', path: '/metrics', operationId: 'metrics', summary: 'Prometheus text format', responses: { 200: textResponse('text/plain', 'the metrics') } } as const;
+const agentTunnel = {
+  ...SERVICE,
+  method: 'get',
+  path: '/agent/tunnel',
+  operationId: 'agentTunnel',
+  summary: 'The WebSocket the agent dials (Authorization: Bearer <device token>, X-Device-Mac)',
+  headers: [{ name: 'X-Device-Mac', required: true, schema: z.string() }],
+  responses: { 101: { description: 'switching to the tunnel protocol' } },
+  errors: { 400: 'not a WebSocket upgrade, or X-Device-Mac is not a MAC', 401: 'device token refused for this MAC' },
+  security: [{ deviceToken: [] }],
+} as const;
+const statusPage = {
+  ...SERVICE,
+  method: 'get',
+  path: '/ui',
+  operationId: 'statusPage',
+  summary: 'The operators\u2019 status page (asks for an admin or tenant key)',
+  responses: { 200: textResponse('text/html', 'the page') },
+} as const;
+const listDevices = {
+  method: 'get',
+  path: '/devices',
+  operationId: 'listDevices',
+  summary: 'The devices this key reaches (a tenant its own, the admin key all), with online',
+  tags: ['devices'],
+  responses: { 200: deviceList },
+  errors: { 401: 'Authorization is not a tenant or admin key' },
+  security: [{ tenantKey: [] }, { admin: [] }],
+} as const;
+const deviceStatusRoute = {
+  method: 'get',
+  path: '/devices/:mac/status',
+  operationId: 'deviceStatus',
+  summary: 'Online since when, versions, AMI, events waiting on the box and the edge, dead letters, gaps, conflicts, delivery',
+  tags: ['devices'],
+  responses: { 200: deviceStatus },
+  errors: { 401: 'Authorization missing or invalid', 403: 'the key does not give access to this device', 404: 'no such device', ...TOO_MANY },
+  security: [{ tenantKey: [] }, { admin: [] }, { webkey: [] }],
+} as const;
 
 export interface Edge {
   app: Hono;
@@ -156,9 +212,9 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
     return c.json({ status: 'error', message: `internal error; quote request id ${requestIdOf(c)} when reporting it` }, 500);
   });
 
-  app.get('/healthz', (c) => c.json({ status: 'ok', tunnels: hub.onlineCount }));
+  serve(app, healthz, () => ({ status: 200, body: { status: 'ok', tunnels: hub.onlineCount } }));
 
-  app.get('/metrics', (c) => {
+  serve(app, metricsRoute, (c) => {
     const { replacements, conflicts } = hub.totals();
     const text = metrics.render({
       coocenter_edge_tunnels_online: { help: 'Devices with a live tunnel', value: hub.onlineCount },
@@ -168,20 +224,18 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
     return c.text(text, 200, { 'Content-Type': 'text/plain; version=0.0.4' });
   });
 
-  app.get('/agent/tunnel', () => {
+  serve(app, agentTunnel, () => {
     throw new ApiError('BAD_PARAMETER', 'this is the agent tunnel: connect with a WebSocket upgrade', 'Upgrade');
   });
 
   // --- reference and status page: open, they hold no secret (the page asks for a key) ---
-  const spec = edgeOpenApi(EDGE_VERSION);
-  app.get('/openapi.json', (c) => c.json(spec));
-  app.get('/docs', (c) => c.html(DOCS_PAGE));
-  app.get('/ui', (c) => c.html(STATUS_PAGE, 200, { 'Cache-Control': 'no-store', 'X-Frame-Options': 'DENY' }));
+  serveReference(app, () => edgeOpenApi(app, EDGE_VERSION));
+  serve(app, statusPage, (c) => c.html(STATUS_PAGE, 200, { 'Cache-Control': 'no-store', 'X-Frame-Options': 'DENY' }));
 
-  app.get('/devices', async (c) => {
+  serve(app, listDevices, async (c) => {
     const scope = await auth.forListing(c.req.header('authorization'));
     const list = await store.listDevices(scope.kind === 'tenant' ? scope.tenant : undefined);
-    return c.json(list.map((d) => ({ ...publicDevice(d), online: hub.info(d.mac).online })));
+    return { status: 200, body: list.map((d) => ({ ...toPublicDevice(d), online: hub.info(d.mac).online })) };
   });
 
   const device = async (mac: string) => {
@@ -209,7 +263,7 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
   );
 
   // --- per device ---
-  app.get('/devices/:mac/status', async (c) => {
+  serve(app, deviceStatusRoute, async (c) => {
     const mac = macOf(c);
     const { principal, device: d } = await forDevice(c.req.header('authorization'), mac);
     if (principal.kind === 'open') throw new ApiError('UNAUTHORIZED', 'Authorization: status needs a tenant key or the device WEBKEY digest');
@@ -220,7 +274,9 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
       store.deadLetterCount(mac),
       opts.deliveries?.status(mac) ?? Promise.resolve(null),
     ]);
-    return c.json({
+    return {
+      status: 200,
+      body: {
       mac,
       tenant: d.tenant,
       online: info.online,
@@ -251,19 +307,22 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
         attempts: delivery.headAttempts,
         nextAttemptAt: iso(delivery.nextAttemptAt),
       },
-    });
+      },
+    };
   });
 
   // Signed recording links for <audio> in a CRM page, which cannot send Authorization.
-  app.post('/devices/:mac/recordings/sign', async (c) => {
-    const { principal, device: d } = await forDevice(c.req.header('authorization'), macOf(c));
-    if (principal.kind !== 'tenant' && principal.kind !== 'admin') {
-      throw new ApiError('FORBIDDEN', 'recording links are issued to the tenant key that owns this device');
-    }
-    const { path, ttl } = await jsonBody(c, signRecordingBody);
-    const signed = await signRecording(await recordingKeyOf(d), d.mac, path, clock.now(), ttl);
-    const link = `/devices/${d.mac}/coocenter-api/monitor/${encodeRecordingPath(signed.relPath)}?${signed.query}`;
-    return c.json({ status: 'success', path: link, url: new URL(link, c.req.url).href, expiresAt: signed.expiresAt });
+  serveRecordingSign(app, {
+    path: '/devices/:mac/recordings/sign',
+    async authorize(c) {
+      const { principal, device: d } = await forDevice(c.req.header('authorization'), macOf(c));
+      if (principal.kind !== 'tenant' && principal.kind !== 'admin') {
+        throw new ApiError('FORBIDDEN', 'recording links are issued to the tenant key that owns this device');
+      }
+      return { key: await recordingKeyOf(d), mac: d.mac, apiBase: `/devices/${d.mac}/coocenter-api` };
+    },
+    now: () => clock.now(),
+    docs: { security: OWNER, errors: ownerErrors('sign recording links') },
   });
 
   app.route(
@@ -281,6 +340,7 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
         }
       },
       log,
+      docs: { tokenSecurity: OWNER, tokenErrors: ownerErrors('issue toolbar tokens'), streamErrors: { 404: 'no such device' } },
     }),
   );
 
@@ -327,6 +387,18 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
     allowOrigin: (origin) => origins.has('*') || origins.has(origin),
     log,
     newRequestId: () => crypto.randomUUID(),
+    docs: {
+      security: [{ tenantKey: [] }, { webkey: [] }],
+      errors: {
+        401: 'Authorization missing or not a valid key for this device',
+        403: 'the key does not give access to this device',
+        404: 'the MAC is not a MAC address or no such device',
+        ...TOO_MANY,
+        502: 'Asterisk refused the action or AMI is not connected',
+        503: 'the device is offline: its agent is not connected',
+        504: 'the device did not answer in time',
+      },
+    },
   });
   app.route('/devices/:mac/coocenter-api', api);
 

@@ -1,5 +1,6 @@
 import type { Clock } from '../../shared/clock.ts';
 import type { OperationName, OperationParams } from '../../shared/api/operations.ts';
+import type { OperationBody } from '../../shared/api/responses.ts';
 import type { Device, FileStream, RunOptions } from '../../shared/device.ts';
 import { ApiError, type ApiErrorCode } from '../../shared/errors.ts';
 import { STREAM_WINDOW } from '../../shared/tunnel/binary.ts';
@@ -32,10 +33,10 @@ export class TunnelDevice implements Device {
     private readonly opts: TunnelDeviceOptions,
   ) {}
 
-  run<N extends OperationName>(op: N, params: OperationParams<N>, options: RunOptions = {}): Promise<unknown> {
+  run<N extends OperationName>(op: N, params: OperationParams<N>, options: RunOptions = {}): Promise<OperationBody<N>> {
     const { session } = this;
     const { timeoutMs, clock } = this.opts;
-    return new Promise((resolve, reject) => {
+    return new Promise<OperationBody<N>>((resolve, reject) => {
       let settled = false;
       const finish = (fn: () => void) => {
         if (settled) return;
@@ -45,7 +46,9 @@ export class TunnelDevice implements Device {
         fn();
       };
       const id = session.begin({
-        onRes: (f) => finish(() => (f.ok ? resolve(f.body) : reject(failure(f)))),
+                // The agent's AmiDevice answered it, typed by the same schema (agent/ops/index.ts): the body is
+        // relayed as it came, not parsed again, so an edge never refuses what a newer agent answers.
+        onRes: (f) => finish(() => (f.ok ? resolve(f.body as OperationBody<N>) : reject(failure(f)))),
         onClosed: (reason) => finish(() => reject(dropped(reason))),
       });
       const stopTimer = clock.setTimer(timeoutMs, () =>

@@ -1,15 +1,16 @@
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Device } from '../device.ts';
 import { ApiError } from '../errors.ts';
 import { contentRange, parseRange } from '../http/range.ts';
 import { RateLimitedError } from '../http/rate-limit.ts';
 import { monitorRelPath } from '../http/monitor-path.ts';
-import { readRequestParams } from '../http/request-params.ts';
 import type { IdempotencyStore, StoredAnswer } from '../idempotency.ts';
 import { operationNames, operations, type Operation, type OperationName, type OperationParams } from './operations.ts';
+import { responses } from './responses.ts';
+import { route, serve, type Reply, type RouteSpec, type Security } from './route.ts';
 
 /** What a route is about to do, for `authorize`: an operation, or fetching a recording. */
 export type ApiAction = OperationName | 'monitor';
@@ -27,6 +28,8 @@ export interface ApiRoutesOptions {
   /** Structured log sink, one object per entry. */
   log(entry: Record<string, unknown>): void;
   newRequestId?(): string;
+  /** For /openapi.json: who may call, and the errors every route of this API may answer. Default: none said. */
+  docs?: { security: Security; errors: Record<number, string> };
 }
 
 /** Idempotency-Key: an opaque token; printable ASCII keeps it safe to log and to pass down the tunnel. */
@@ -41,6 +44,7 @@ export function createApiRoutes(opts: ApiRoutesOptions): Hono {
   const app = new Hono();
   const deviceId = opts.deviceId ?? (() => 'local');
   const newRequestId = opts.newRequestId ?? (() => crypto.randomUUID());
+  const docs = opts.docs ?? { security: [], errors: {} };
 
   const corsHeaders = cors({
     origin: (origin) => origin,
@@ -73,16 +77,16 @@ export function createApiRoutes(opts: ApiRoutesOptions): Hono {
 
   for (const name of operationNames) {
     const op: Operation = operations[name];
-    app.on(op.method, op.path, async (c) => {
+    serve(app, operationSpec(name, docs), async (c, input): Promise<Reply<OperationSpec>> => {
       await opts.authorize(c, name);
       // The schema of `name` produced these, so they are that operation's parameters.
-      const params = validate(op.params, await readRequestParams(c.req.raw)) as OperationParams<typeof name>;
+      const params = (await input.body()) as OperationParams<typeof name>;
       const key = c.req.header('idempotency-key');
       const device = await opts.resolveDevice(c);
       // Reads stop when the client goes away; a command that acts on calls runs to its end, since
       // half of one (QueueStatus done, QueueAdd not) helps nobody.
-      if (!op.actsOnCalls) return c.json((await device.run(name, params, { signal: c.req.raw.signal })) as object, 200);
-      if (key === undefined) return c.json((await device.run(name, params)) as object, 200);
+      if (!op.actsOnCalls) return { status: 200, body: await device.run(name, params, { signal: c.req.raw.signal }) };
+      if (key === undefined) return { status: 200, body: await device.run(name, params) };
       if (!IDEMPOTENCY_KEY.test(key)) {
         throw new ApiError('BAD_PARAMETER', 'Idempotency-Key: must be 1 to 255 printable ASCII characters', 'Idempotency-Key');
       }
@@ -90,11 +94,28 @@ export function createApiRoutes(opts: ApiRoutesOptions): Hono {
       const answer = await opts.idempotency.once(`${deviceId(c)}\n${name}`, key, fingerprint(params), () =>
         answerOf(() => device.run(name, params, { idempotencyKey: key })),
       );
-      return c.json(answer.body as object, answer.status as ContentfulStatusCode);
+      // What this route answered the first time: its success body, or an error body with its status.
+      return answer as Reply<OperationSpec>;
     });
   }
 
-  app.get('/monitor/*', async (c) => {
+  const monitor = {
+    method: 'get',
+    path: '/monitor/*',
+    wildcard: 'filePath',
+    params: z.object({ filePath: z.string().meta({ description: 'relative path; may contain /. No `..`, no `%` after decoding, no control characters.' }) }),
+    operationId: 'monitor',
+    summary: 'A recording, by its path below the recordings folder (cc_cdr.filePath); Range is answered with 206',
+    tags: ['coocenter-api'],
+    headers: [{ name: 'Range', required: false, description: 'bytes=start-end', schema: z.string() }],
+    responses: {
+      200: { description: 'the whole file', content: { 'audio/*': BINARY } },
+      206: { description: 'the requested range, with Content-Range', content: { 'audio/*': BINARY } },
+    },
+    errors: { ...docs.errors, 400: 'the file path leaves the recordings folder or is malformed', 404: 'no such file', 416: 'Range is beyond the end of the file' },
+    security: docs.security,
+  } as const satisfies RouteSpec;
+  serve(app, monitor, async (c) => {
     // The path is checked before authorize (a signed link signs the checked path), but a bad one is
     // only reported after it, so an unauthorised caller learns nothing from the answer.
     let relPath: string | undefined;
@@ -135,15 +156,58 @@ export function createApiRoutes(opts: ApiRoutesOptions): Hono {
   return app;
 }
 
-function validate<T>(schema: z.ZodType<T>, raw: Record<string, string>): T {
-  const result = schema.safeParse(raw, {
-    error: (issue) => (issue.input === undefined ? 'is required' : undefined),
-  });
-  if (result.success) return result.data;
-  const issues = result.error.issues;
-  const field = String(issues[0]?.path[0] ?? 'body');
-  throw new ApiError('BAD_PARAMETER', issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '), field);
+const BINARY = z.string().meta({ contentMediaType: 'application/octet-stream' });
+
+const SUMMARIES: Record<OperationName, string> = {
+  'current-calls': 'Live channels, one row per channel',
+  'extension-status': 'Registration state of every SIP/PJSIP peer',
+  'extension-hints-status': 'Hint state of every extension (a bare array, as the document has it)',
+  'queue-info': 'Members of every queue with paused and penalty',
+  'agent-pause': 'Pause (state=on) or unpause (state=off) a member in a queue',
+  'agent-login': 'Add an extension to a queue (already a member: success, no change)',
+  'agent-logout': 'Remove an extension from a queue (409 for a member queues.conf lists statically)',
+  'click-number': 'Ring src, then dial dst with the caller ID of src (409 when src is unregistered or busy)',
+  hangup: 'Hang up every live channel of the extension (409 when it has none)',
+  transfer: 'Send the party src is talking to over to dst (409 when src is not in a bridged call)',
+  'exten-spy': 'Ring src and let it listen to the call of dst (quiet ChanSpy)',
+  'blacklist-index': 'Numbers on the blacklist',
+  'blacklist-create': 'Add a number to the blacklist',
+  'blacklist-delete': 'Remove a number from the blacklist',
+};
+
+export const IDEMPOTENCY_HEADER = {
+  name: 'Idempotency-Key',
+  required: false,
+  description: 'A retry with the same key within 10 minutes gets the first answer and does not act twice.',
+  schema: z.string().regex(IDEMPOTENCY_KEY),
+};
+
+/** The spec of one operation: its parameters and its success body, from the operation table. */
+function operationSpec<N extends OperationName>(name: N, docs: NonNullable<ApiRoutesOptions['docs']>) {
+  const op: Operation = operations[name];
+  const hasParams = Object.keys(op.params.shape).length > 0;
+  const errors: Record<number, string> = { ...docs.errors };
+  if (hasParams) errors[400] = 'a parameter is missing or invalid; the message names it';
+  if (op.method !== 'GET') errors[413] = 'the request body is larger than 16 KiB';
+  if (op.actsOnCalls) errors[409] = 'nothing to act on (no such call, member or registration)';
+  return {
+    method: op.method.toLowerCase() as 'get' | 'post' | 'delete',
+    path: op.path,
+    operationId: name,
+    summary: SUMMARIES[name],
+    description:
+      op.method === 'GET'
+        ? 'Parameters, where any, may come in the query string.'
+        : 'Parameters may come form-urlencoded, multipart, as JSON or in the query string; keys and values are trimmed, and a control character anywhere is refused.',
+    tags: ['coocenter-api'],
+    ...(op.actsOnCalls ? { headers: [IDEMPOTENCY_HEADER] } : {}),
+    body: { schema: op.params, encoding: 'params' as const },
+    responses: { 200: responses[name] as (typeof responses)[OperationName] },
+    errors,
+    security: docs.security,
+  } satisfies RouteSpec;
 }
+type OperationSpec = ReturnType<typeof operationSpec>;
 
 /** Same parameters, same fingerprint, whatever order the client sent them in. */
 function fingerprint(params: Readonly<Record<string, string>>): string {

@@ -72,13 +72,10 @@ export const operations = {
 export interface Operation {
   method: 'GET' | 'POST' | 'DELETE';
   path: string;
-  params: z.ZodType<Record<string, string>>;
+  params: z.ZodObject<Record<string, z.ZodType<string, string>>>;
   actsOnCalls: boolean;
 }
 
 export type OperationName = keyof typeof operations;
 export type OperationParams<N extends OperationName> = z.output<(typeof operations)[N]['params']>;
 export const operationNames = Object.keys(operations) as OperationName[];
-
-/** Every documented success body: JSON, values as strings, shaped per operation. */
-export type OperationBody = unknown;

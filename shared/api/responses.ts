@@ -54,3 +54,6 @@ export const responses = {
   'blacklist-create': success('Updated database successfully'),
   'blacklist-delete': success('Key deleted successfully'),
 } as const satisfies Record<OperationName, z.ZodType>;
+
+/** The documented success body of an operation: what a Device answers (shared/device.ts). */
+export type OperationBody<N extends OperationName> = z.output<(typeof responses)[N]>;

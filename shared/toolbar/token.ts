@@ -69,14 +69,24 @@ export async function verifyToolbarToken(key: ToolbarKey, token: string, mac: st
 export const TokenRequest = z.object({
   extension: z.string().trim().regex(/^\+?[0-9*#]{1,32}$/, 'must be digits, * or #, optionally starting with +'),
   supervisor: z
-    .union([z.boolean(), z.string().transform((s) => s === 'true' || s === '1' || s === 'yes')])
+    .preprocess((v) => (typeof v === 'string' ? v === 'true' || v === '1' || v === 'yes' : v), z.boolean())
     .optional()
-    .default(false),
+    .default(false)
+    .meta({ description: 'true, or in a form "true", "1" or "yes"' }),
   ttl: z.coerce.number().int().min(60, 'must be at least 60 seconds').max(MAX_TOKEN_TTL_S, `must be at most ${MAX_TOKEN_TTL_S} seconds`).optional(),
 });
 
+/** The answer to a token request. */
+export const TokenAnswer = z.object({
+  status: z.literal('success'),
+  token: z.string().meta({ description: 'tb1...; use as Authorization: Bearer, and in ?token= for the stream' }),
+  extension: z.string(),
+  supervisor: z.boolean(),
+  expiresAt: z.iso.datetime(),
+});
+
 /** Issues a token for a validated request; the answer shows when it expires. */
-export async function issueToolbarToken(key: ToolbarKey, mac: string, raw: Record<string, unknown>, nowMs: number) {
+export async function issueToolbarToken(key: ToolbarKey, mac: string, raw: Record<string, unknown>, nowMs: number): Promise<z.output<typeof TokenAnswer>> {
   const r = TokenRequest.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
@@ -85,5 +95,5 @@ export async function issueToolbarToken(key: ToolbarKey, mac: string, raw: Recor
   }
   const exp = Math.floor(nowMs / 1000) + (r.data.ttl ?? DEFAULT_TOKEN_TTL_S);
   const claims: ToolbarClaims = { mac, ext: r.data.extension, supervisor: r.data.supervisor, exp };
-  return { status: 'success', token: await signToolbarToken(key, claims), extension: claims.ext, supervisor: claims.supervisor, expiresAt: new Date(exp * 1000).toISOString() };
+  return { status: 'success' as const, token: await signToolbarToken(key, claims), extension: claims.ext, supervisor: claims.supervisor, expiresAt: new Date(exp * 1000).toISOString() };
 }

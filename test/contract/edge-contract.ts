@@ -1,8 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { afterEach, describe, expect, it } from 'vitest';
-import { admin, call, MemoryOutbox, provision, ScriptedDevice, startAgent, until, type TestAgent } from '../support/edge-harness.ts';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createEdgeApp } from '../../edge/core/app.ts';
+import { Hub } from '../../edge/core/hub.ts';
+import { createMemoryStore } from '../../edge/core/memory-store.ts';
+import { systemClock } from '../../shared/clock.ts';
+import { admin, call, MemoryOutbox, provision, recordAnswers, ScriptedDevice, startAgent, until, type TestAgent } from '../support/edge-harness.ts';
+import { describedRoutes, expectAnswersMatchSpecs } from '../support/route-answers.ts';
+import { sampleAnswer } from '../support/sample-answers.ts';
 
 /** One running edge, whatever the runtime, as the contract drives it. */
 export interface ContractEdge {
@@ -43,6 +49,13 @@ export function edgeContract(startEdge: StartContractEdge): void {
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+// Every answer the cases below get is what the route's spec (and so /openapi.json) says it is.
+const received = recordAnswers();
+afterAll(() => {
+  const app = createEdgeApp({ store: createMemoryStore(), hub: new Hub({ clock: systemClock, log: () => {} }), clock: systemClock, adminKey: 'specs', log: () => {} }).app;
+  expect(expectAnswersMatchSpecs(describedRoutes(app), received)).toBeGreaterThan(100);
 });
 
 async function setup(settings: Record<string, unknown> = {}, edgeOptions: ContractEdgeOptions = {}) {
@@ -87,7 +100,8 @@ describe('edge: commands through the tunnel', () => {
     await a.waitFor('online');
     const r = await api(edge, '/extensions/current-calls', secrets.tenantKey, { method: 'POST' });
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ status: 'success', message: 'Channels will follow', data: [{ op: 'current-calls', params: {} }] });
+    // The device's answer, as it gave it.
+    expect(r.body).toEqual(sampleAnswer('current-calls', {}));
     const click = await call(`${edge.url}/devices/68-69-2E-03-8B-3E/coocenter-api/extensions/click-number`, {
       method: 'POST',
       headers: { authorization: `Bearer ${secrets.tenantKey}` },

@@ -7,9 +7,14 @@ import { createEdgeApp } from '../../edge/core/app.ts';
 import { Hub } from '../../edge/core/hub.ts';
 import { createMemoryStore } from '../../edge/core/memory-store.ts';
 import { operations, type OperationName } from '../../shared/api/operations.ts';
-import type { JsonSchema, OpenApiDocument } from '../../shared/api/openapi.ts';
+import { z } from 'zod';
+import { openApiPath, type JsonSchema, type OpenApiDocument } from '../../shared/api/openapi.ts';
+import { specOf } from '../../shared/api/route.ts';
+import { errorBody } from '../../shared/api/responses.ts';
 import { systemClock } from '../../shared/clock.ts';
 import type { Device } from '../../shared/device.ts';
+import { describedRoutes, expectAnswersMatchSpecs } from '../support/route-answers.ts';
+import { sampleAnswer } from '../support/sample-answers.ts';
 
 const ADMIN = 'openapi-test-admin';
 
@@ -17,9 +22,9 @@ const ADMIN = 'openapi-test-admin';
 function recordingDevice() {
   const calls: OperationName[] = [];
   const device: Device = {
-    async run(op) {
+    async run(op, params) {
       calls.push(op);
-      return { status: 'success', message: 'ok' };
+      return sampleAnswer(op, params);
     },
     async openRecording() {
       throw new Error('not used');
@@ -199,5 +204,68 @@ describe('/openapi.json of the edge', () => {
       }
     }
     expect(checked).toBeGreaterThan(8);
+  });
+});
+
+/** `schema` with every `$ref` replaced by what it points at, in `defs`. */
+function inline(schema: unknown, defs: Record<string, unknown>, prefix: string): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => inline(s, defs, prefix));
+  if (schema === null || typeof schema !== 'object') return schema;
+  const { $ref, ...rest } = schema as Record<string, unknown>;
+  if (typeof $ref === 'string' && $ref.startsWith(prefix)) return inline(defs[$ref.slice(prefix.length)], defs, prefix);
+  return Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, inline(v, defs, prefix)]));
+}
+
+/** What zod itself writes for a schema, references resolved. */
+function zodJson(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _draft, $defs, ...rest } = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+  return inline(rest, ($defs ?? {}) as Record<string, unknown>, '#/$defs/') as Record<string, unknown>;
+}
+
+describe('/openapi.json is generated from the routes\' specs and from nothing else', () => {
+  for (const [name, make] of [
+    ['agent', () => agentApp().app],
+    ['edge', edgeApp],
+  ] as const) {
+    it(`${name}: every route carries a spec, and every body and answer in the document is its spec's zod schema as z.toJSONSchema writes it`, async () => {
+      const app: Hono = make();
+      const doc = await spec(app);
+      const components = doc.components.schemas;
+      const fromDoc = (s: JsonSchema | undefined) => inline(s, components, '#/components/schemas/');
+      expect(() => describedRoutes(app)).not.toThrow();
+      let compared = 0;
+      for (const r of app.routes) {
+        const s = specOf(r.handler);
+        if (r.method === 'ALL' || !s) continue;
+        const op = doc.paths[openApiPath(r.path, s)]?.[s.method];
+        expect(op, `${s.method} ${r.path}`).toBeDefined();
+        for (const [status, answer] of Object.entries(s.responses)) {
+          if (!(answer instanceof z.ZodType)) continue;
+          expect(fromDoc(op!.responses[status]?.content?.['application/json']?.schema), `${s.operationId} ${status}`).toEqual(zodJson(answer));
+          compared++;
+        }
+        for (const [type, content] of Object.entries(op!.requestBody?.content ?? {})) {
+          const { additionalProperties: _dropped, required: _output, ...accepted } = zodJson(s.body!.schema);
+          const { required } = z.toJSONSchema(s.body!.schema, { io: 'input', unrepresentable: 'any' });
+          if (required) Object.assign(accepted, { required });
+          expect(fromDoc(content.schema), `${s.operationId} ${type}`).toEqual(accepted);
+          compared++;
+        }
+        for (const status of Object.keys(s.errors ?? {})) expect(fromDoc(op!.responses[status]?.content?.['application/json']?.schema)).toEqual(zodJson(errorBody));
+      }
+      expect(compared).toBeGreaterThan(name === 'edge' ? 40 : 20);
+    });
+  }
+
+  it('the answer check finds a field a schema does not name, a status a route does not document, and an error in another shape', () => {
+    const routes = describedRoutes(edgeApp());
+    const url = 'http://edge/healthz';
+    const ok = { method: 'GET', url, status: 200, contentType: 'application/json', body: { status: 'ok', tunnels: 0 } };
+    expect(expectAnswersMatchSpecs(routes, [ok])).toBe(1);
+    expect(() => expectAnswersMatchSpecs(routes, [{ ...ok, body: { status: 'ok', tunnels: 0, extra: 1 } }])).toThrow(/every field/);
+    expect(() => expectAnswersMatchSpecs(routes, [{ ...ok, status: 418 }])).toThrow(/documents/);
+    const status = { ...ok, url: 'http://edge/devices/68:69:2e:03:8b:3e/status', status: 401 };
+    expect(() => expectAnswersMatchSpecs(routes, [{ ...status, body: { status: 'error', message: 'no', code: 1 } }])).toThrow(/error body/);
+    expect(expectAnswersMatchSpecs(routes, [{ ...status, body: { status: 'error', message: 'no' } }])).toBe(1);
   });
 });

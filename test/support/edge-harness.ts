@@ -4,13 +4,16 @@ import { join } from 'node:path';
 import { systemClock } from '../../shared/clock.ts';
 import { TunnelClient, type TunnelOutbox, type TunnelStatus } from '../../agent/tunnel/client.ts';
 import { wsConnect } from '../../agent/tunnel/ws-connect.ts';
-import type { OperationName } from '../../shared/api/operations.ts';
+import type { OperationName, OperationParams } from '../../shared/api/operations.ts';
+import type { OperationBody } from '../../shared/api/responses.ts';
 import type { Device, FileStream } from '../../shared/device.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { parseRange } from '../../shared/http/range.ts';
 import type { RateLimit } from '../../shared/http/rate-limit.ts';
 import type { OutboxEvent } from '../../shared/tunnel/frames.ts';
 import { startEdgeServer, type EdgeServer, type EdgeServerOptions } from '../../edge/node/server.ts';
+import type { Received } from './route-answers.ts';
+import { sampleAnswer } from './sample-answers.ts';
 
 export const ADMIN_KEY = 'test-admin-key';
 
@@ -29,6 +32,14 @@ export async function startEdge(dataDir: string, extra: Partial<EdgeServerOption
   return Object.assign(server, { logs });
 }
 
+let recording: Received[] | null = null;
+
+/** From now on every answer `call` gets is also kept in the returned list (the contract holds them to the routes' specs). */
+export function recordAnswers(): Received[] {
+  recording = [];
+  return recording;
+}
+
 export async function call(url: string, init: RequestInit & { json?: unknown } = {}): Promise<{ status: number; body: any; headers: Headers }> {
   const { json, ...rest } = init;
   const headers = new Headers(rest.headers);
@@ -41,6 +52,7 @@ export async function call(url: string, init: RequestInit & { json?: unknown } =
   } catch {
     // not JSON: kept as text
   }
+  recording?.push({ method: (rest.method ?? 'GET').toUpperCase(), url, status: res.status, contentType: res.headers.get('content-type'), body });
   return { status: res.status, body, headers: res.headers };
 }
 
@@ -87,7 +99,7 @@ export class MemoryOutbox implements TunnelOutbox {
   }
 }
 
-/** A device whose answers and recordings the test controls. */
+/** A device whose answers (documented bodies: test/support/sample-answers.ts) and recordings the test controls. */
 export class ScriptedDevice implements Device {
   /** Commands that reached the device, in order. */
   readonly calls: { op: string; params: unknown }[] = [];
@@ -95,11 +107,11 @@ export class ScriptedDevice implements Device {
   hold: Partial<Record<OperationName, Promise<void>>> = {};
   recordingSize = 0;
 
-  async run(op: OperationName, params: unknown): Promise<unknown> {
+  async run<N extends OperationName>(op: N, params: OperationParams<N>): Promise<OperationBody<N>> {
     this.calls.push({ op, params });
     await this.hold[op];
     if (op === 'hangup') throw new ApiError('CONFLICT', `extension ${(params as { extension: string }).extension} has no live call`);
-    return { status: 'success', message: 'Channels will follow', data: [{ op, params }] };
+    return sampleAnswer(op, params);
   }
 
   async openRecording(relPath: string, range: string | undefined): Promise<FileStream> {

@@ -2,7 +2,8 @@ import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import type { OperationName } from '../../shared/api/operations.ts';
+import type { OperationName, OperationParams } from '../../shared/api/operations.ts';
+import type { OperationBody } from '../../shared/api/responses.ts';
 import type { Device, FileStream, RunOptions } from '../../shared/device.ts';
 import { ApiError } from '../../shared/errors.ts';
 
@@ -12,7 +13,7 @@ export interface RecordedCall {
   options: RunOptions | undefined;
 }
 
-/** A Device that records what the routes hand it; answers are scripted per test. */
+/** A Device that records what the routes hand it; answers are scripted per test, any JSON the routes must pass on. */
 export class RecordingDevice implements Device {
   calls: RecordedCall[] = [];
   recordingPaths: string[] = [];
@@ -21,10 +22,10 @@ export class RecordingDevice implements Device {
     throw new ApiError('NOT_FOUND', 'no recordings here');
   };
 
-  run(op: OperationName, params: object, options?: RunOptions): Promise<unknown> {
+  run<N extends OperationName>(op: N, params: OperationParams<N>, options?: RunOptions): Promise<OperationBody<N>> {
     const call = { op, params: { ...(params as Record<string, string>) }, options };
     this.calls.push(call);
-    return this.answer(call);
+    return this.answer(call) as Promise<OperationBody<N>>;
   }
 
   openRecording(relPath: string, range: string | undefined): Promise<FileStream> {

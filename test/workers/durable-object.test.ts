@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { OperationName } from '../../shared/api/operations.ts';
+import type { OperationName, OperationParams } from '../../shared/api/operations.ts';
+import type { OperationBody } from '../../shared/api/responses.ts';
 import type { RunOptions } from '../../shared/device.ts';
 import { createMemoryIdempotencyStore } from '../../shared/idempotency.ts';
 import { admin, call, MemoryOutbox, provision, ScriptedDevice, startAgent, until } from '../support/edge-harness.ts';
@@ -20,10 +21,10 @@ afterEach(async () => {
 /** The box's side of idempotency, as the agent's AmiDevice keeps it: one action per key. */
 class KeyedDevice extends ScriptedDevice {
   private readonly seen = createMemoryIdempotencyStore({ now: Date.now });
-  override async run(op: OperationName, params: unknown, options: RunOptions = {}): Promise<unknown> {
+  override async run<N extends OperationName>(op: N, params: OperationParams<N>, options: RunOptions = {}): Promise<OperationBody<N>> {
     if (options.idempotencyKey === undefined) return super.run(op, params);
     const answer = await this.seen.once(op, options.idempotencyKey, JSON.stringify(params), async () => ({ status: 200, body: await super.run(op, params) }));
-    return answer.body;
+    return answer.body as OperationBody<N>;
   }
 }
 
