@@ -1,19 +1,16 @@
-import { Hono } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { createApiRoutes } from '../shared/api/app.ts';
+import { createAuthenticator, requirePrincipal } from '../shared/api/authenticate.ts';
+import { onApiError } from '../shared/api/error-answer.ts';
 import { serveRecordingSign } from '../shared/api/recording-sign.ts';
 import { serveReference } from '../shared/api/reference.ts';
 import { serve, type Security } from '../shared/api/route.ts';
-import { verifyRecordingSignature } from '../shared/auth/recording-url.ts';
 import type { Device } from '../shared/device.ts';
-import { ApiError } from '../shared/errors.ts';
 import { TokenBuckets, type RateLimit } from '../shared/http/rate-limit.ts';
 import { createMemoryIdempotencyStore } from '../shared/idempotency.ts';
 import type { ToolbarFeed } from '../shared/toolbar/feed.ts';
 import { createToolbarRoutes } from '../shared/toolbar/routes.ts';
-import { scopedDevice } from '../shared/toolbar/scope.ts';
-import { toolbarTokenOf, verifyToolbarToken, type ToolbarClaims } from '../shared/toolbar/token.ts';
 import { createWebkeyAuth } from './auth/webkey.ts';
 import type { AgentConfig } from './config.ts';
 import { agentOpenApi } from './openapi.ts';
@@ -67,27 +64,29 @@ export function createLanApp(opts: LanAppOptions): Hono {
   const keyBuckets = new TokenBuckets(limits.perKey, now);
   const boxBuckets = new TokenBuckets(limits.perBox, now);
   const toolbar = opts.toolbar;
-  /** Requests made with a toolbar token, which act for its extension only. */
-  const scopes = new WeakMap<Request, ToolbarClaims>();
+  const webkey = config.general.webkey ? 'webkey' : 'open';
+  /** The box's own MAC: toolbar tokens and recording links name it. */
+  const mac = toolbar?.mac ?? links?.mac ?? '';
+  const authenticate = createAuthenticator<null>({
+    keys: {
+      device: async () => null,
+      ...(links ? { linkKey: () => links.key } : {}),
+      ...(toolbar ? { toolbarKey: () => toolbar.key } : {}),
+      async principal(authorization) {
+        checkWebkey(authorization);
+        return { principal: { kind: webkey }, device: null };
+      },
+    },
+    limitKey: (name) => keyBuckets.take(name, 'this Authorization'),
+    limitDevice: () => boxBuckets.take('box', 'this PBX'),
+    now,
+  });
+  /** The WEBKEY (or nothing, without one) may sign links and issue toolbar tokens; a toolbar token may not. */
+  const authenticateOwner = async (c: Context, what: string) =>
+    requirePrincipal((await authenticate(mac, { authorization: c.req.header('authorization') })).principal, [webkey], what);
   const api = createApiRoutes({
-    resolveDevice: async (c) => {
-      const claims = scopes.get(c.req.raw);
-      return claims ? scopedDevice(device, claims) : device;
-    },
-    authorize: async (c, action, target) => {
-      const authorization = c.req.header('authorization');
-      const sig = action === 'monitor' && target && links ? c.req.query('sig') : undefined;
-      if (sig !== undefined && target && links) {
-        // A signed recording link proves itself for this one file: an <audio> element sends no header.
-        boxBuckets.take('box', 'this PBX');
-        return verifyRecordingSignature(links.key, links.mac, target.relPath, c.req.query('exp'), sig, now());
-      }
-      keyBuckets.take(authorization?.trim() || 'no Authorization', 'this Authorization');
-      const token = toolbar && toolbarTokenOf(authorization);
-      if (toolbar && token) scopes.set(c.req.raw, await verifyToolbarToken(toolbar.key, token, toolbar.mac, now()));
-      else checkWebkey(authorization);
-      boxBuckets.take('box', 'this PBX');
-    },
+    authenticate: async (_c, credentials) => (await authenticate(mac, credentials)).principal,
+    resolveDevice: async () => device,
     idempotency: createMemoryIdempotencyStore({ now }),
     allowOrigin: (origin) => origins.has('*') || origins.has(origin),
     log,
@@ -106,7 +105,7 @@ export function createLanApp(opts: LanAppOptions): Hono {
         feed: () => toolbar.feed,
         now,
         tokenPath: '/coocenter-api/toolbar/token',
-        authorizeIssue: (c) => checkWebkey(c.req.header('authorization')),
+        authorizeIssue: (c) => authenticateOwner(c, 'toolbar tokens are issued to the WEBKEY'),
         log,
         docs: { tokenSecurity: LAN_SECURITY, tokenErrors: LAN_401, streamErrors: {} },
       }),
@@ -116,7 +115,7 @@ export function createLanApp(opts: LanAppOptions): Hono {
     serveRecordingSign(app, {
       path: '/coocenter-api/recordings/sign',
       async authorize(c) {
-        checkWebkey(c.req.header('authorization'));
+        await authenticateOwner(c, 'recording links are issued to the WEBKEY');
         return { key: links.key, mac: links.mac, apiBase: '/coocenter-api' };
       },
       now,
@@ -124,12 +123,7 @@ export function createLanApp(opts: LanAppOptions): Hono {
     });
   }
   app.route('/coocenter-api', api);
-  // Routes outside the shared API (recording links) fail the way it does: the ApiError's status and words.
-  app.onError((err, c) => {
-    if (err instanceof ApiError) return c.json(err.toBody(), err.status as ContentfulStatusCode);
-    log({ level: 'error', msg: 'unexpected error in a LAN route', path: c.req.path, error: err instanceof Error ? err.message : String(err) });
-    return c.json({ status: 'error', message: 'internal error in the agent' }, 500);
-  });
+  app.onError(onApiError({ log }));
   app.notFound((c) => c.json({ status: 'error', message: `${c.req.method} ${c.req.path} is not served here; the API is under /coocenter-api` }, 404));
   return app;
 }

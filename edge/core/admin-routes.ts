@@ -177,7 +177,7 @@ const redeliverDeadLetter = spec({
   summary: 'Try one dead letter again; the answer says what the receiver said',
   params: seqParam,
   responses: { 200: attemptOutcome },
-  errors: { ...NO_URL, 400: 'seq is not a sequence number' },
+  errors: { ...NO_URL, 400: 'seq is not a sequence number', 404: 'no such device, or no dead letter with that seq' },
 });
 
 /**
@@ -307,20 +307,16 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Hono {
     if (!deps.deliveries) throw new ApiError('NOT_FOUND', 'event delivery is not enabled on this edge');
     return deps.deliveries;
   };
-  const noPushUrl = (e: unknown) => {
-    if (e instanceof RangeError) throw new ApiError('CONFLICT', e.message);
-    throw e;
-  };
   serve(admin, sendTestEvent, async (c) => {
     const mac = macOf(c);
     await device(mac);
-    return { status: 200, body: await deliveries().sendTest(mac).catch(noPushUrl) };
+    return { status: 200, body: await deliveries().sendTest(mac) };
   });
   serve(admin, replayEvents, async (c, input) => {
     const mac = macOf(c);
     await device(mac);
     const { from } = await input.body();
-    const first = await deliveries().replayFrom(mac, from).catch(noPushUrl);
+    const first = await deliveries().replayFrom(mac, from);
     return { status: 200, body: { status: 'success', from: first } };
   });
   serve(admin, listDeadLetters, async (c) => {
@@ -332,7 +328,7 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Hono {
     const mac = macOf(c);
     await device(mac);
     const { seq } = input.params();
-    return { status: 200, body: await deliveries().redeliver(mac, seq).catch(noPushUrl) };
+    return { status: 200, body: await deliveries().redeliver(mac, seq) };
   });
   return admin;
 }

@@ -1,5 +1,4 @@
 import { Hono, type Context } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { createApiRoutes } from '../../shared/api/app.ts';
 import { serveRecordingSign } from '../../shared/api/recording-sign.ts';
@@ -8,19 +7,18 @@ import { serve, type Security } from '../../shared/api/route.ts';
 import { assessAsteriskVersion } from '../../shared/asterisk-version.ts';
 import { operations } from '../../shared/api/operations.ts';
 import { normalizeMac } from '../../shared/auth/mac.ts';
-import { verifyRecordingSignature } from '../../shared/auth/recording-url.ts';
 import type { Clock } from '../../shared/clock.ts';
 import type { Device } from '../../shared/device.ts';
 import { ApiError } from '../../shared/errors.ts';
-import { RateLimitedError, TokenBuckets, type RateLimit } from '../../shared/http/rate-limit.ts';
+import { TokenBuckets, type RateLimit } from '../../shared/http/rate-limit.ts';
 import { createStoredIdempotencyStore, type IdempotencyStore } from '../../shared/idempotency.ts';
 import { ToolbarFeed } from '../../shared/toolbar/feed.ts';
 import { createToolbarRoutes } from '../../shared/toolbar/routes.ts';
-import { scopedDevice } from '../../shared/toolbar/scope.ts';
-import { toolbarTokenOf, verifyToolbarToken } from '../../shared/toolbar/token.ts';
 import { createAdminRoutes } from './admin-routes.ts';
 import { deviceList, deviceStatus, edgeHealth, iso, toPublicDevice } from './schemas.ts';
-import { actorOf, createEdgeAuth, type Principal } from './auth.ts';
+import { actorOf, createAuthenticator, requirePrincipal, type Credentials, type Principal } from '../../shared/api/authenticate.ts';
+import { onApiError } from '../../shared/api/error-answer.ts';
+import { createEdgeAuth } from './auth.ts';
 import type { EdgeDeliveries } from './deliveries.ts';
 import type { Hub } from './hub.ts';
 import { Metrics } from './metrics.ts';
@@ -29,7 +27,6 @@ import { EDGE_VERSION } from './version.ts';
 import { STATUS_PAGE } from './status-page.ts';
 import type { DeviceRecord, EdgeStore } from './store.ts';
 import { recordingKeyOf, toolbarKeyOf } from './device-keys.ts';
-import { keyLimitName } from './key-limit.ts';
 import { TunnelDevice } from './tunnel-device.ts';
 import { TunnelSession, type EdgeSocket, type TunnelSessionOptions } from './tunnel-session.ts';
 
@@ -142,10 +139,23 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
   const limits = opts.rateLimits ?? DEFAULT_EDGE_RATE_LIMITS;
   const keyBuckets = limits.perKey && new TokenBuckets(limits.perKey, () => clock.now());
   const deviceBuckets = new TokenBuckets(limits.perDevice, () => clock.now());
-  /** Per device once the caller is known (the key was counted before: the perKeyLimit middleware). */
-  const forDevice = async (authorization: string | undefined, mac: string) => {
-    const caller = await auth.forDevice(authorization, mac);
-    deviceBuckets.take(mac, `device ${mac}`);
+  const device = async (mac: string) => {
+    const d = await store.getDevice(mac);
+    if (!d) throw new ApiError('NOT_FOUND', `no device ${mac} on this edge`);
+    return d;
+  };
+  /** Every request to a device's routes is authenticated, and counted, here. */
+  const authenticate = createAuthenticator<DeviceRecord>({
+    keys: { device, linkKey: recordingKeyOf, toolbarKey: toolbarKeyOf, principal: auth.forDevice },
+    ...(keyBuckets ? { limitKey: (name: string) => keyBuckets.take(name, 'this Authorization') } : {}),
+    limitDevice: (mac) => deviceBuckets.take(mac, `device ${mac}`),
+    now: () => clock.now(),
+  });
+  const forDevice = (c: Context, credentials: Credentials = { authorization: c.req.header('authorization') }) => authenticate(macOf(c), credentials);
+  /** The tenant key that owns the device, or the admin key. */
+  const forOwner = async (c: Context, what: string) => {
+    const caller = await forDevice(c);
+    requirePrincipal(caller.principal, ['tenant', 'admin'], `${what} are issued to the tenant key that owns this device`);
     return caller;
   };
   const callers = new WeakMap<Request, { principal: Principal; device: DeviceRecord; requestId: string }>();
@@ -189,28 +199,7 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
     log({ msg: 'request', requestId, method: c.req.method, path: c.req.path, status, ms: clock.now() - started, ...(mac ? { mac: normalizeMac(mac) ?? mac } : {}) });
   });
 
-  // Before anything reads the key: a flood of bad keys is stopped here without a lookup.
-  app.use('*', async function perKeyLimit(c, next) {
-    const name = keyBuckets && keyLimitName(c.req.method, new URL(c.req.url), c.req.header('authorization'));
-    if (name) {
-      try {
-        keyBuckets.take(name, 'this Authorization');
-      } catch (e) {
-        // The API's CORS middleware has not run yet; a browser may still read why.
-        const origin = c.req.header('origin');
-        if (origin && (origins.has('*') || origins.has(origin))) c.header('Access-Control-Allow-Origin', origin);
-        throw e;
-      }
-    }
-    await next();
-  });
-
-  app.onError((err, c) => {
-    if (err instanceof RateLimitedError) c.header('Retry-After', String(err.retryAfterSec));
-    if (err instanceof ApiError) return c.json(err.toBody(), err.status as ContentfulStatusCode);
-    log({ level: 'error', msg: 'unexpected error', requestId: requestIdOf(c), path: c.req.path, error: err instanceof Error ? err.message : String(err) });
-    return c.json({ status: 'error', message: `internal error; quote request id ${requestIdOf(c)} when reporting it` }, 500);
-  });
+  app.onError(onApiError({ log, requestIdOf }));
 
   serve(app, healthz, () => ({ status: 200, body: { status: 'ok', tunnels: hub.onlineCount } }));
 
@@ -238,11 +227,6 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
     return { status: 200, body: list.map((d) => ({ ...toPublicDevice(d), online: hub.info(d.mac).online })) };
   });
 
-  const device = async (mac: string) => {
-    const d = await store.getDevice(mac);
-    if (!d) throw new ApiError('NOT_FOUND', `no device ${mac} on this edge`);
-    return d;
-  };
   app.route(
     '/admin',
     createAdminRoutes({
@@ -265,8 +249,8 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
   // --- per device ---
   serve(app, deviceStatusRoute, async (c) => {
     const mac = macOf(c);
-    const { principal, device: d } = await forDevice(c.req.header('authorization'), mac);
-    if (principal.kind === 'open') throw new ApiError('UNAUTHORIZED', 'Authorization: status needs a tenant key or the device WEBKEY digest');
+    const { principal, device: d } = await forDevice(c);
+    if (principal.kind === 'open' || principal.kind === 'toolbar') throw new ApiError('UNAUTHORIZED', 'Authorization: status needs a tenant key or the device WEBKEY digest');
     const info = hub.info(mac);
     const f = info.facts;
     const [waiting, deadLetters, delivery] = await Promise.all([
@@ -315,10 +299,7 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
   serveRecordingSign(app, {
     path: '/devices/:mac/recordings/sign',
     async authorize(c) {
-      const { principal, device: d } = await forDevice(c.req.header('authorization'), macOf(c));
-      if (principal.kind !== 'tenant' && principal.kind !== 'admin') {
-        throw new ApiError('FORBIDDEN', 'recording links are issued to the tenant key that owns this device');
-      }
+      const { device: d } = await forOwner(c, 'recording links');
       return { key: await recordingKeyOf(d), mac: d.mac, apiBase: `/devices/${d.mac}/coocenter-api` };
     },
     now: () => clock.now(),
@@ -334,40 +315,19 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
       now: () => clock.now(),
       tokenPath: '/toolbar/token',
       async authorizeIssue(c) {
-        const { principal } = await forDevice(c.req.header('authorization'), macOf(c));
-        if (principal.kind !== 'tenant' && principal.kind !== 'admin') {
-          throw new ApiError('FORBIDDEN', 'toolbar tokens are issued to the tenant key that owns this device');
-        }
+        await forOwner(c, 'toolbar tokens');
       },
       log,
+      requestIdOf,
       docs: { tokenSecurity: OWNER, tokenErrors: ownerErrors('issue toolbar tokens'), streamErrors: { 404: 'no such device' } },
     }),
   );
 
   const api = createApiRoutes({
-    async authorize(c, action, target) {
-      const authorization = c.req.header('authorization');
-      const sig = action === 'monitor' && target ? c.req.query('sig') : undefined;
-      if (sig !== undefined && target) {
-        // A signed recording link: it proves itself for this one file, so it needs no key.
-        const mac = macOf(c);
-        const d = await device(mac);
-        deviceBuckets.take(mac, `device ${mac}`);
-        await verifyRecordingSignature(await recordingKeyOf(d), mac, target.relPath, c.req.query('exp'), sig, clock.now());
-        callers.set(c.req.raw, { principal: { kind: 'link' }, device: d, requestId: requestIdOf(c) });
-        return;
-      }
-      const token = toolbarTokenOf(authorization);
-      if (token) {
-        const mac = macOf(c);
-        const d = await device(mac);
-        const claims = await verifyToolbarToken(await toolbarKeyOf(d), token, mac, clock.now());
-        deviceBuckets.take(mac, `device ${mac}`);
-        callers.set(c.req.raw, { principal: { kind: 'toolbar', ext: claims.ext, supervisor: claims.supervisor }, device: d, requestId: requestIdOf(c) });
-        return;
-      }
-      const caller = await forDevice(authorization, macOf(c));
+    async authenticate(c, credentials) {
+      const caller = await forDevice(c, credentials);
       callers.set(c.req.raw, { ...caller, requestId: requestIdOf(c) });
+      return caller.principal;
     },
     async resolveDevice(c) {
       const mac = macOf(c);
@@ -377,16 +337,14 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
         throw new ApiError('DEVICE_OFFLINE', `device ${mac} is offline: its agent is not connected to this edge${last ? ` (since ${iso(last.at)})` : ''}`);
       }
       const caller = callers.get(c.req.raw);
-      if (!caller) throw new Error('resolveDevice before authorize');
-      const relayed = audited(new TunnelDevice(session, { clock, timeoutMs: commandTimeoutMs }), mac, caller);
-      const p = caller.principal;
-      return p.kind === 'toolbar' ? scopedDevice(relayed, p) : relayed;
+      if (!caller) throw new Error('resolveDevice before authenticate');
+      return audited(new TunnelDevice(session, { clock, timeoutMs: commandTimeoutMs }), mac, caller);
     },
     deviceId: (c) => macOf(c),
     idempotency: opts.idempotency ?? createStoredIdempotencyStore({ now: clock.now, table: store }),
     allowOrigin: (origin) => origins.has('*') || origins.has(origin),
     log,
-    newRequestId: () => crypto.randomUUID(),
+    requestIdOf,
     docs: {
       security: [{ tenantKey: [] }, { webkey: [] }],
       errors: {

@@ -1,22 +1,9 @@
 import { matchesWebkeyDigest } from '../../shared/auth/webkey-digest.ts';
+import type { Principal } from '../../shared/api/authenticate.ts';
 import { ApiError } from '../../shared/errors.ts';
 import type { Hub } from './hub.ts';
 import { cachedSha256Hex } from './secrets.ts';
 import type { DeviceRecord, EdgeStore } from './store.ts';
-
-/** Who is calling, for authorization decisions and the audit log. */
-export type Principal =
-  | { kind: 'admin' }
-  | { kind: 'tenant'; tenant: string; keyId: string }
-  | { kind: 'webkey' }
-  /** A toolbar token: one extension of this device (shared/toolbar/token.ts). */
-  | { kind: 'toolbar'; ext: string; supervisor: boolean }
-  /** A signed recording link: one file of this device, until it expires (shared/auth/recording-url.ts). */
-  | { kind: 'link' }
-  | { kind: 'open' };
-
-export const actorOf = (p: Principal): string =>
-  p.kind === 'tenant' ? `tenant:${p.tenant}` : p.kind === 'toolbar' ? `toolbar:${p.ext}${p.supervisor ? ':supervisor' : ''}` : p.kind;
 
 export interface EdgeAuthOptions {
   store: EdgeStore;
@@ -64,7 +51,10 @@ export function createEdgeAuth(opts: EdgeAuthOptions) {
       return { kind: 'tenant', tenant: key.tenant };
     },
 
-    /** Resolves the caller of a device route; throws 401, 403 or 404. */
+    /**
+     * Who a key, a WEBKEY digest or no Authorization is for a device route; throws 401, 403 or 404.
+     * The edge's part of the one authenticator (shared/api/authenticate.ts), which counts the limits.
+     */
     async forDevice(authorization: string | undefined, mac: string): Promise<{ principal: Principal; device: DeviceRecord }> {
       const token = bearer(authorization);
       if (token) {

@@ -1,5 +1,6 @@
 import { classifyResponse, type AttemptOutcome } from '../../shared/delivery/attempt-outcome.ts';
 import type { Clock } from '../../shared/clock.ts';
+import { ApiError } from '../../shared/errors.ts';
 import { Delivery, type DeliveryStatus } from '../../shared/delivery/delivery.ts';
 import { WebhookSigner, webhookId, type SignerFactory } from '../../shared/delivery/signature.ts';
 import { deviceQueue } from './device-queue.ts';
@@ -75,7 +76,7 @@ export class EdgeDeliveries {
   async sendTest(mac: string): Promise<AttemptOutcome & { url: string }> {
     const device = await this.opts.store.getDevice(mac);
     const url = device?.url ?? this.opts.hub.info(mac).facts?.url ?? null;
-    if (!device || !url) throw new RangeError('no push URL: set one with PUT /admin/devices/{mac} {url}, or in the box api.conf');
+    if (!device || !url) throw new ApiError('CONFLICT', 'no push URL: set one with PUT /admin/devices/{mac} {url}, or in the box api.conf');
     const now = this.opts.clock.now();
     const body = JSON.stringify({ event: 'test', mac, timestamp: (now / 1000).toFixed(6) });
     const id = webhookId(mac, 'test', now);
@@ -105,7 +106,7 @@ export class EdgeDeliveries {
 
   private loop(mac: string): Delivery {
     const loop = this.loops.get(mac);
-    if (!loop) throw new RangeError(`no delivery for ${mac}: it has no push URL yet`);
+    if (!loop) throw new ApiError('CONFLICT', `no delivery for ${mac}: it has no push URL yet`);
     return loop;
   }
 }

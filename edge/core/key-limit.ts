@@ -7,9 +7,10 @@ const DEVICE_ROUTE = /^\/devices\/[^/]+\/(.+)$/;
  * request to a device's routes (`/devices/{mac}/...`: its API, status, recording links, toolbar
  * tokens) under its Authorization value, checked before the value is, so a flood of bad keys costs
  * no lookups; requests without one share one name. Not counted: CORS preflights, the toolbar page
- * and stream, and signed recording links (`?sig=`: no key, the link proves itself). The Node edge
- * counts in its app (edge/core/app.ts); the Workers edge in the Worker in front of its device
- * objects (edge/workers/key-limit.ts), so a key is counted across all its devices there too.
+ * and stream, and signed recording links (`?sig=`: no key, the link proves itself). The Workers
+ * edge counts with it in the Worker in front of its device objects (edge/workers/key-limit.ts), so a
+ * key is counted across all its devices; the Node edge and the agent count the same requests where
+ * they authenticate them (shared/api/authenticate.ts).
  */
 export function keyLimitName(method: string, url: URL, authorization: string | null | undefined): string | null {
   if (method === 'OPTIONS') return null;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { systemClock, type Clock } from '../../shared/clock.ts';
-import { ApiError } from '../../shared/errors.ts';
+import { errorAnswer } from '../../shared/api/error-answer.ts';
 import { CloseCode } from '../../shared/tunnel/close-codes.ts';
 import { MAX_TEXT_FRAME } from '../../shared/tunnel/frames.ts';
 import { createEdgeApp, type EdgeRateLimits } from '../core/app.ts';
@@ -87,9 +87,9 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
       }
       mac = await edge.authorizeTunnel(headers);
     } catch (e) {
-      const err = e instanceof ApiError ? e : new ApiError('INTERNAL', 'tunnel check failed');
-      log({ level: 'warn', msg: 'tunnel refused', mac: req.headers['x-device-mac'], status: err.status, reason: err.message });
-      return refuse(socket, err.status, err.message);
+      const refused = errorAnswer(e, { log, requestId: crypto.randomUUID(), where: { path: TUNNEL_PATH } });
+      log({ level: 'warn', msg: 'tunnel refused', mac: req.headers['x-device-mac'], status: refused.status, reason: refused.body.message });
+      return refuse(socket, refused.status, refused.body.message);
     }
     wss.handleUpgrade(req, socket, head, (ws) => bind(ws, mac));
   }

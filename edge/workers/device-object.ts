@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { systemClock } from '../../shared/clock.ts';
-import { ApiError } from '../../shared/errors.ts';
+import { errorAnswer, errorResponse } from '../../shared/api/error-answer.ts';
 import { CloseCode } from '../../shared/tunnel/close-codes.ts';
 import { HEARTBEAT_PING, HEARTBEAT_PONG } from '../../shared/tunnel/frames.ts';
 import { createEdgeApp, type Edge } from '../core/app.ts';
@@ -156,9 +156,9 @@ export class DeviceObject {
     try {
       mac = await this.edge.authorizeTunnel(request.headers);
     } catch (e) {
-      const err = e instanceof ApiError ? e : new ApiError('INTERNAL', 'tunnel check failed');
-      log({ level: 'warn', msg: 'tunnel refused', mac: request.headers.get('x-device-mac'), status: err.status, reason: err.message });
-      return Response.json(err.toBody(), { status: err.status });
+      const refused = errorAnswer(e, { log, requestId: crypto.randomUUID(), where: { path: '/agent/tunnel' } });
+      log({ level: 'warn', msg: 'tunnel refused', mac: request.headers.get('x-device-mac'), status: refused.status, reason: refused.body.message });
+      return Response.json(refused.body, { status: refused.status, headers: refused.headers });
     }
     const pair = new workerd.WebSocketPair();
     this.ctx.acceptWebSocket(pair[1]);
@@ -227,8 +227,7 @@ export class DeviceObject {
     try {
       await this.auth.requireAdmin(request.headers.get('authorization') ?? undefined);
     } catch (e) {
-      const err = e as ApiError;
-      return Response.json(err.toBody(), { status: err.status });
+      return errorResponse(e, { log, requestId: crypto.randomUUID(), where: { path: new URL(request.url).pathname } });
     }
     log({ level: 'warn', msg: 'device object restarted by the operator' });
     setTimeout(() => this.ctx.abort('restarted by the operator'), 50);

@@ -1,4 +1,6 @@
+import { errorResponse } from '../../shared/api/error-answer.ts';
 import { normalizeMac } from '../../shared/auth/mac.ts';
+import { ApiError } from '../../shared/errors.ts';
 import { overKeyLimit } from './key-limit.ts';
 import { REGISTRY_NAME } from './object-call.ts';
 import { log } from './log.ts';
@@ -7,6 +9,8 @@ import { withinLimits } from './request-limits.ts';
 
 export { DeviceObject } from './device-object.ts';
 export { RegistryObject } from './registry-object.ts';
+
+const answer = (err: ApiError) => errorResponse(err, { log, requestId: crypto.randomUUID() });
 
 /** `/devices/{mac}/...` and `/admin/devices/{mac}/...`: requests that belong to one device's object. */
 const DEVICE_PATH = /^\/(?:admin\/)?devices\/([^/]+)\/?/;
@@ -27,7 +31,7 @@ export default {
     const url = new URL(request.url);
     const path = url.pathname;
     // Object-to-object calls only; never reachable from outside.
-    if (path.startsWith('/internal/')) return Response.json({ status: 'error', message: `${request.method} ${path} is not served here` }, { status: 404 });
+    if (path.startsWith('/internal/')) return answer(new ApiError('NOT_FOUND', `${request.method} ${path} is not served here`));
     // Before the body is read or an object is woken: a flood on one key costs neither.
     const limited = await overKeyLimit(request, url, env);
     if (limited) return limited;
@@ -42,12 +46,11 @@ export default {
     } catch (e) {
       // The object was reset (redeploy, eviction, operator restart) while it held this request.
       log({ level: 'error', msg: 'object failed mid-request', mac, path, error: e instanceof Error ? e.message : String(e) });
-      return Response.json(
-        {
-          status: 'error',
-          message: `the edge restarted this device's session while the request was in flight; a command may or may not have reached the PBX: retry with the same Idempotency-Key, which the box honours, so it does not act twice`,
-        },
-        { status: 503 },
+      return answer(
+        new ApiError(
+          'DEVICE_OFFLINE',
+          `the edge restarted this device's session while the request was in flight; a command may or may not have reached the PBX: retry with the same Idempotency-Key, which the box honours, so it does not act twice`,
+        ),
       );
     }
   },

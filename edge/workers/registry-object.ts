@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { systemClock } from '../../shared/clock.ts';
+import { errorResponse } from '../../shared/api/error-answer.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { createEdgeApp, type Edge } from '../core/app.ts';
 import type { TunnelInfo } from '../core/hub.ts';
@@ -61,9 +62,9 @@ export class RegistryObject {
     if (url.pathname === '/agent/tunnel' && request.headers.get('upgrade')) {
       const err = await this.edge.authorizeTunnel(request.headers).then(
         () => new ApiError('BAD_PARAMETER', 'X-Device-Mac: required', 'X-Device-Mac'),
-        (e: unknown) => (e instanceof ApiError ? e : new ApiError('INTERNAL', 'tunnel check failed')),
+        (e: unknown) => e,
       );
-      return Response.json(err.toBody(), { status: err.status });
+      return errorResponse(err, { log, requestId: crypto.randomUUID(), where: { path: url.pathname } });
     }
     return this.edge.app.fetch(request);
   }

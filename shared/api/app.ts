@@ -1,25 +1,29 @@
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import type { Device } from '../device.ts';
 import { ApiError } from '../errors.ts';
 import { contentRange, parseRange } from '../http/range.ts';
-import { RateLimitedError } from '../http/rate-limit.ts';
 import { monitorRelPath } from '../http/monitor-path.ts';
+import { scopedDevice } from '../toolbar/scope.ts';
+import type { Credentials, Principal } from './authenticate.ts';
+import { onApiError } from './error-answer.ts';
 import type { IdempotencyStore, StoredAnswer } from '../idempotency.ts';
 import { operationNames, operations, type Operation, type OperationName, type OperationParams } from './operations.ts';
 import { responses } from './responses.ts';
 import { route, serve, type Reply, type RouteSpec, type Security } from './route.ts';
 
-/** What a route is about to do, for `authorize`: an operation, or fetching a recording. */
-export type ApiAction = OperationName | 'monitor';
-
 export interface ApiRoutesOptions {
-  /** The device addressed; the edge throws NOT_FOUND or DEVICE_OFFLINE. Called after auth and validation. */
-  resolveDevice(c: Context): Promise<Device>;
-  /** Throws ApiError UNAUTHORIZED or FORBIDDEN. Called first, before anything is read. */
-  authorize(c: Context, action: ApiAction, target?: { relPath: string }): Promise<void> | void;
+  /**
+   * Who is calling (the side's authenticator, shared/api/authenticate.ts); throws 401, 403, 404 or
+   * 429. Called first, before anything is read. A signed link is offered only to the monitor route.
+   */
+  authenticate(c: Context, credentials: Credentials): Promise<Principal>;
+  /**
+   * The device addressed, for this caller; the edge throws NOT_FOUND or DEVICE_OFFLINE. Called after
+   * authentication and validation. A toolbar token's caller gets it scoped to its extension here.
+   */
+  resolveDevice(c: Context, principal: Principal): Promise<Device>;
   idempotency: IdempotencyStore;
   /** Scopes Idempotency-Keys per device (the edge passes the MAC). Default: one device. */
   deviceId?(c: Context): string;
@@ -27,7 +31,8 @@ export interface ApiRoutesOptions {
   allowOrigin?(origin: string, c: Context): boolean | Promise<boolean>;
   /** Structured log sink, one object per entry. */
   log(entry: Record<string, unknown>): void;
-  newRequestId?(): string;
+  /** The request's id as the app logs it, quoted in a 500. Default: one of its own. */
+  requestIdOf?(c: Context): string;
   /** For /openapi.json: who may call, and the errors every route of this API may answer. Default: none said. */
   docs?: { security: Security; errors: Record<number, string> };
 }
@@ -38,12 +43,11 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 /**
  * The documented coocenter-api, once, for the agent (mounted at `/coocenter-api`) and the edge
  * (`/devices/:mac/coocenter-api`). Web APIs only, so it runs on Node and on Workers.
- * Order per request: CORS, authorize, read and validate parameters, resolve the device, run.
+ * Order per request: CORS, authenticate, read and validate parameters, resolve the device, run.
  */
 export function createApiRoutes(opts: ApiRoutesOptions): Hono {
   const app = new Hono();
   const deviceId = opts.deviceId ?? (() => 'local');
-  const newRequestId = opts.newRequestId ?? (() => crypto.randomUUID());
   const docs = opts.docs ?? { security: [], errors: {} };
 
   const corsHeaders = cors({
@@ -59,30 +63,21 @@ export function createApiRoutes(opts: ApiRoutesOptions): Hono {
     await next();
   });
 
-  app.onError((err, c) => {
-    if (err instanceof RateLimitedError) c.header('Retry-After', String(err.retryAfterSec));
-    if (err instanceof ApiError) return c.json(err.toBody(), err.status as ContentfulStatusCode);
-    const requestId = newRequestId();
-    opts.log({
-      level: 'error',
-      msg: 'unexpected error in an API route',
-      requestId,
-      method: c.req.method,
-      route: c.req.routePath,
-      error: err instanceof Error ? err.message : String(err),
-      stack: err instanceof Error ? err.stack : undefined,
-    });
-    return c.json({ status: 'error', message: `internal error; quote request id ${requestId} when reporting it` }, 500);
-  });
+  app.onError(onApiError({ log: opts.log, ...(opts.requestIdOf ? { requestIdOf: opts.requestIdOf } : {}) }));
+  const credentials = (c: Context): Credentials => ({ authorization: c.req.header('authorization') });
+  const deviceFor = async (c: Context, principal: Principal): Promise<Device> => {
+    const device = await opts.resolveDevice(c, principal);
+    return principal.kind === 'toolbar' ? scopedDevice(device, principal) : device;
+  };
 
   for (const name of operationNames) {
     const op: Operation = operations[name];
     serve(app, operationSpec(name, docs), async (c, input): Promise<Reply<OperationSpec>> => {
-      await opts.authorize(c, name);
+      const principal = await opts.authenticate(c, credentials(c));
       // The schema of `name` produced these, so they are that operation's parameters.
       const params = (await input.body()) as OperationParams<typeof name>;
       const key = c.req.header('idempotency-key');
-      const device = await opts.resolveDevice(c);
+      const device = await deviceFor(c, principal);
       // Reads stop when the client goes away; a command that acts on calls runs to its end, since
       // half of one (QueueStatus done, QueueAdd not) helps nobody.
       if (!op.actsOnCalls) return { status: 200, body: await device.run(name, params, { signal: c.req.raw.signal }) };
@@ -116,8 +111,8 @@ export function createApiRoutes(opts: ApiRoutesOptions): Hono {
     security: docs.security,
   } as const satisfies RouteSpec;
   serve(app, monitor, async (c) => {
-    // The path is checked before authorize (a signed link signs the checked path), but a bad one is
-    // only reported after it, so an unauthorised caller learns nothing from the answer.
+    // The path is checked before authentication (a signed link signs the checked path), but a bad one
+    // is only reported after it, so an unauthorised caller learns nothing from the answer.
     let relPath: string | undefined;
     let badPath: unknown;
     try {
@@ -125,19 +120,21 @@ export function createApiRoutes(opts: ApiRoutesOptions): Hono {
     } catch (e) {
       badPath = e;
     }
-    await opts.authorize(c, 'monitor', relPath === undefined ? undefined : { relPath });
+    const sig = c.req.query('sig');
+    // A signed link signs the checked path: with a bad path there is nothing it could prove.
+    const link = sig !== undefined && relPath !== undefined ? { relPath, exp: c.req.query('exp'), sig } : undefined;
+    const principal = await opts.authenticate(c, { ...credentials(c), ...(link ? { link } : {}) });
     if (relPath === undefined) throw badPath;
-    const device = await opts.resolveDevice(c);
+    const device = await deviceFor(c, principal);
     const rangeHeader = c.req.header('range');
     const file = await device.openRecording(relPath, rangeHeader, { signal: c.req.raw.signal });
-    const headers = new Headers({ 'Content-Type': file.contentType, 'Accept-Ranges': 'bytes' });
     if (parseRange(rangeHeader, file.size).kind === 'unsatisfiable') {
       await file.body.cancel();
-      headers.set('Content-Range', `bytes */${file.size}`);
-      headers.set('Content-Type', 'application/json');
-      const message = `Range: not satisfiable, the file has ${file.size} bytes`;
-      return new Response(JSON.stringify({ status: 'error', message }), { status: 416, headers });
+      c.header('Accept-Ranges', 'bytes');
+      c.header('Content-Range', `bytes */${file.size}`);
+      throw new ApiError('RANGE_NOT_SATISFIABLE', `Range: not satisfiable, the file has ${file.size} bytes`);
     }
+    const headers = new Headers({ 'Content-Type': file.contentType, 'Accept-Ranges': 'bytes' });
     const length = file.range ? file.range.end - file.range.start + 1 : file.size;
     headers.set('Content-Length', String(length));
     if (file.range) headers.set('Content-Range', contentRange(file.range, file.size));

@@ -1,5 +1,6 @@
 import { classifyResponse, redactUrl, type AttemptOutcome } from './attempt-outcome.ts';
 import { systemClock, type Clock } from '../clock.ts';
+import { ApiError } from '../errors.ts';
 import { isReplayable, type Queue, type QueueEntry, type ReplayableQueue } from './queue.ts';
 import type { RetryState } from './retry-state.ts';
 import { parseRetryAfter } from './retry-after.ts';
@@ -194,7 +195,7 @@ export class Delivery {
     const queue = this.replayable();
     return this.whilePaused(async () => {
       const letter = (await queue.listDeadLetters()).find((d) => d.seq === seq);
-      if (!letter) throw new RangeError(`no dead letter with seq ${seq}`);
+      if (!letter) throw new ApiError('NOT_FOUND', `no dead letter with seq ${seq}`);
       const outcome = await this.post(letter);
       if (outcome.kind === 'delivered') await queue.removeDeadLetter(seq);
       this.log({ msg: 'dead letter redelivered', seq, outcome: outcome.kind, status: 'status' in outcome ? outcome.status : null });

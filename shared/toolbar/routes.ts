@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
+import { onApiError } from '../api/error-answer.ts';
 import { textResponse } from '../api/reference.ts';
 import { serve, type Security } from '../api/route.ts';
 import { ApiError } from '../errors.ts';
@@ -22,6 +22,8 @@ export interface ToolbarRoutesOptions {
   /** Who may ask for a token (WEBKEY on the agent, the device's tenant on the edge); throws 401/403. */
   authorizeIssue(c: Context): Promise<void> | void;
   log(entry: Record<string, unknown>): void;
+  /** The request's id as the app logs it, quoted in a 500. */
+  requestIdOf?(c: Context): string;
   /** For /openapi.json: who may issue tokens and what else the routes may answer (the edge: unknown device). */
   docs: { tokenSecurity: Security; tokenErrors: Record<number, string>; streamErrors: Record<number, string> };
 }
@@ -35,11 +37,7 @@ const TOOLBAR = { tags: ['toolbar'] } as const;
  */
 export function createToolbarRoutes(opts: ToolbarRoutesOptions): Hono {
   const app = new Hono();
-  app.onError((err, c) => {
-    if (err instanceof ApiError) return c.json(err.toBody(), err.status as ContentfulStatusCode);
-    opts.log({ level: 'error', msg: 'unexpected error in a toolbar route', path: c.req.path, error: err instanceof Error ? err.message : String(err) });
-    return c.json({ status: 'error', message: 'internal error' }, 500);
-  });
+  app.onError(onApiError({ log: opts.log, ...(opts.requestIdOf ? { requestIdOf: opts.requestIdOf } : {}) }));
 
   const page = { ...TOOLBAR, method: 'get', path: '/toolbar', operationId: 'toolbarPage', summary: 'The agent toolbar (docs/toolbar.md); signs in with a toolbar token in the URL fragment', responses: { 200: textResponse('text/html', 'the page') } } as const;
   serve(app, page, (c) =>

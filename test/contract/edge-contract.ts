@@ -258,6 +258,16 @@ describe('edge: events', () => {
     for (const g of hook.got) expect(() => wh.verify(g.body, g.headers)).not.toThrow();
   });
 
+  it('a dead letter that is not there answers 404; a device without a push URL 409', async () => {
+    const hook = await receiver();
+    const { edge, secrets, device, outbox } = await setup({ url: hook.url });
+    await agent(edge, { mac: MAC, token: secrets.token, device, outbox }).waitFor('online');
+    const missing = await admin(edge, 'POST', `/admin/devices/${MAC}/dead-letters/99/redeliver`);
+    expect(missing).toMatchObject({ status: 404, body: { status: 'error', message: 'no dead letter with seq 99' } });
+    await provision(edge, OTHER, {}, { id: secrets.tenantId, key: secrets.tenantKey });
+    expect((await admin(edge, 'POST', `/admin/devices/${OTHER}/dead-letters/0/redeliver`)).status).toBe(409);
+  });
+
   it('loses nothing when the edge restarts mid-stream on the same storage', async () => {
     const hook = await receiver();
     const edge = await startEdge({});

@@ -164,7 +164,7 @@ describe('GET /monitor/{filePath}', () => {
     device.recordings = createRecordings(monitor);
     const api = createApiRoutes({
       resolveDevice: async () => device,
-      authorize: () => {},
+      authenticate: async () => ({ kind: 'open' }),
       idempotency: createMemoryIdempotencyStore({ now: Date.now }),
       deviceId: (c) => c.req.param('mac') ?? '',
       log: () => {},
