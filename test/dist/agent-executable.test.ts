@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { startEdgeServer, type EdgeServer } from '../../edge/node/server.ts';
 import { startPbxSim, type PbxSim } from '../pbxsim/index.ts';
 import { agentCommand, startAgentProcess } from '../support/agent-process.ts';
 import { ADMIN_KEY, call, provision } from '../support/edge-harness.ts';
+import { runProcess } from '../support/run-process.ts';
 import { until } from '../support/wait.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
@@ -44,15 +45,9 @@ function conf(name: string, extra: string): string {
   return path;
 }
 
-function runExe(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runExe(args: string[]) {
   const cmd = agentCommand();
-  const child = spawn(cmd.command, [...cmd.args, ...args], { cwd: cmd.cwd, env: cmd.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+  return runProcess(cmd.command, [...cmd.args, ...args], children, { cwd: cmd.cwd, env: cmd.env });
 }
 
 const events = () => receiver.received.map((r) => JSON.parse(r.body) as Record<string, string>);
@@ -113,18 +108,11 @@ describe('the agent as one executable, alone in an empty folder, with no node on
     const exe = join(inject('buildDir'), 'coocenter-agent-linux-arm64');
     const qemu = spawnSync('/bin/sh', ['-c', 'command -v qemu-aarch64'], { encoding: 'utf8' }).stdout.trim();
     expect(qemu, 'qemu-aarch64 is not installed: apt-get install qemu-user libc6-arm64-cross libstdc++6-arm64-cross libatomic1-arm64-cross (.ci/run does)').not.toBe('');
-    const arm = (args: string[]) => {
-      const child = spawn(qemu, ['-L', '/usr/aarch64-linux-gnu', exe, ...args], { cwd: dir, env: { PATH: dir, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(child);
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      return new Promise<{ code: number | null; out: string }>((resolve) => child.on('exit', (code) => resolve({ code, out })));
-    };
+    const arm = (args: string[]) => runProcess(qemu, ['-L', '/usr/aarch64-linux-gnu', exe, ...args], children, { cwd: dir, env: { PATH: dir, TZ: 'UTC' } });
     const v = await arm(['--version']);
-    expect(v.out).toMatch(/^coocenter-agent \d+\.\d+\.\d+ node v26\.\d+\.\d+ \(single executable\) linux-arm64\n$/);
+    expect(v.stdout).toMatch(/^coocenter-agent \d+\.\d+\.\d+ node v26\.\d+\.\d+ \(single executable\) linux-arm64\n$/);
     const check = await arm(['--check', '--config', conf('arm64', '')]);
-    expect(check.code, check.out).toBe(0);
+    expect(check.code, check.stdout + check.stderr).toBe(0);
   });
 
   describe('through the edge', () => {

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { startPbxSim, type PbxSim } from '../pbxsim/index.ts';
 import { startAgentProcess } from '../support/agent-process.ts';
 import { ADMIN_KEY, call, provision } from '../support/edge-harness.ts';
+import { runProcess } from '../support/run-process.ts';
 import { until } from '../support/wait.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
@@ -34,13 +35,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function run(node: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; out: string }> {
-  const child = spawn(node, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out })));
+async function run(node: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; out: string }> {
+  const r = await runProcess(node, args, children, { cwd: root, env });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 function startEdge(node: string, data: string): Promise<{ url: string; line: string }> {
