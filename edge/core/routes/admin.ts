@@ -1,8 +1,7 @@
-import { Hono, type Context } from 'hono';
-import { normalizeMac } from '../../shared/auth/mac.ts';
-import type { Clock } from '../../shared/clock.ts';
-import { ApiError } from '../../shared/errors.ts';
-import { serve, type RouteSpec } from '../../shared/api/route.ts';
+import { Hono } from 'hono';
+import { normalizeMac } from '../../../shared/auth/mac.ts';
+import { ApiError } from '../../../shared/errors.ts';
+import { serve, type RouteSpec } from '../../../shared/api/route.ts';
 import {
   attemptOutcome,
   auditEntries,
@@ -27,28 +26,11 @@ import {
   tenantParam,
   testEventOutcome,
   toPublicDevice,
-} from './schemas.ts';
-import type { EdgeAuth } from './auth.ts';
-import type { EdgeDeliveries } from './deliveries.ts';
-import type { Hub } from './hub.ts';
-import { newId, newSecret, newWebhookSecret, sha256Hex } from './secrets.ts';
-import type { DeviceRecord, EdgeStore } from './store.ts';
+} from '../schemas.ts';
 import { z } from 'zod';
-
-export interface AdminRoutesDeps {
-  auth: EdgeAuth;
-  store: EdgeStore;
-  hub: Hub;
-  clock: Clock;
-  log(entry: Record<string, unknown>): void;
-  deliveries: EdgeDeliveries | undefined;
-  macOf(c: Context): string;
-  requestIdOf(c: Context): string;
-  /** The device by MAC, or ApiError NOT_FOUND. */
-  device(mac: string): Promise<DeviceRecord>;
-  /** A device was deleted: drop what the app keeps for it in memory. */
-  onDeviceDeleted(mac: string): void;
-}
+import { newId, newSecret, newWebhookSecret, sha256Hex } from '../secrets.ts';
+import type { DeviceRecord } from '../store.ts';
+import type { EdgeContext } from './context.ts';
 
 const ADMIN = { tags: ['admin'], security: [{ admin: [] }] } as const;
 const ADMIN_401 = { 401: 'Authorization is not Bearer <admin key>, or the admin API is disabled', 429: 'too many requests; Retry-After says when to come back' } as const;
@@ -184,7 +166,7 @@ const redeliverDeadLetter = spec({
  * The operator's API under `/admin` (admin key): tenants and their keys, devices and their secrets,
  * the audit log, and the delivery tools (test event, replay, dead letters).
  */
-export function createAdminRoutes(deps: AdminRoutesDeps): Hono {
+export function createAdminRoutes(deps: EdgeContext): Hono {
   const { auth, store, hub, clock, log, macOf, requestIdOf, device } = deps;
   const admin = new Hono();
   admin.use('*', async function requireAdmin(c, next) {
@@ -274,7 +256,7 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Hono {
     const mac = macOf(c);
     if (!(await store.deleteDevice(mac))) throw new ApiError('NOT_FOUND', `no device ${mac} on this edge`);
     hub.revoke(mac, 'device deleted');
-    deps.onDeviceDeleted(mac);
+    deps.feeds.close(mac);
     await deps.deliveries?.remove(mac);
     log({ msg: 'device deleted', requestId: requestIdOf(c), mac });
     return { status: 200, body: { status: 'success' } };
