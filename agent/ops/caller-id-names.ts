@@ -1,5 +1,5 @@
 import type { AmiRunner } from '../ami/types.ts';
-import type { ChannelDriver } from './context.ts';
+import type { ChannelDriver } from './channel-driver.ts';
 import { refusedWith } from './refusal.ts';
 
 const DEFAULT_TTL_MS = 5 * 60_000;

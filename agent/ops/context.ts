@@ -1,8 +1,8 @@
 import type { AmiRunner } from '../ami/types.ts';
 import type { CallerIdNames } from './caller-id-names.ts';
+import type { ChannelDriver } from './channel-driver.ts';
 
-/** A SIP channel driver of the PBX: chan_sip (`SIP/800`) or chan_pjsip (`PJSIP/800`). */
-export type ChannelDriver = 'sip' | 'pjsip';
+export type { ChannelDriver } from './channel-driver.ts';
 
 /** What every operation needs besides its parameters. Built once by AmiDevice, per run for `ami`. */
 export interface OpContext {

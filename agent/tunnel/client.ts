@@ -211,6 +211,9 @@ export class TunnelClient {
         this.running.get(frame.id)?.abort();
         return;
       }
+      default:
+        // A frame type added to shared/tunnel/frames.ts must be handled here: this stops compiling.
+        return frame satisfies never;
     }
   }
 

@@ -1,4 +1,4 @@
-import type { SqlDriver } from './sql-store.ts';
+import type { SqlDriver } from './sql-driver.ts';
 
 type Durability = 'full' | 'relaxed';
 

@@ -166,6 +166,9 @@ export class TunnelSession {
         this.exchanges.delete(frame.id);
         return x?.onEof?.();
       }
+      default:
+        // A frame type added to shared/tunnel/frames.ts must be handled here: this stops compiling.
+        return frame satisfies never;
     }
   }
 

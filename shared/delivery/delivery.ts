@@ -316,6 +316,9 @@ export class Delivery {
         await this.persist();
         return 'wait';
       }
+      default:
+        // An outcome added to AttemptOutcome must be decided here: this stops compiling.
+        return outcome satisfies never;
     }
   }
 

@@ -1,7 +1,12 @@
 import type { Channel } from './channel.ts';
 import { INTERNAL } from './config.ts';
-import { runDialplan } from './dialplan.ts';
 import type { Pbx } from './pbx.ts';
+
+/**
+ * Runs a channel through the dialplan (dialplan.ts `runDialplan`), passed in by the dialplan's own
+ * Dial and Queue: the dialplan uses this module, so this module does not import it.
+ */
+export type DialplanRunner = (pbx: Pbx, ch: Channel, context: string, exten: string) => Promise<void>;
 
 export type LegOutcome = 'ANSWER' | 'BUSY' | 'CHANUNAVAIL';
 export type DialStatus = LegOutcome | 'NOANSWER' | 'CANCEL';
@@ -40,7 +45,7 @@ function parseDialString(pbx: Pbx, target: string): Parsed | undefined {
  * Requests an outgoing channel, as ast_request does: undefined when the technology or resource is
  * unknown or the phone is not registered (no channel is created then).
  */
-export function requestLeg(pbx: Pbx, target: string, opts: { linkedid?: string; context: string; exten: string }): Leg | undefined {
+export function requestLeg(pbx: Pbx, target: string, opts: { linkedid?: string; context: string; exten: string; dialplan: DialplanRunner }): Leg | undefined {
   const parsed = parseDialString(pbx, target);
   if (!parsed) return undefined;
   if (parsed.kind === 'phone') {
@@ -90,7 +95,7 @@ export function requestLeg(pbx: Pbx, target: string, opts: { linkedid?: string; 
         };
         two.onBusy = () => resolve('BUSY');
         two.onHangup(() => resolve(two.cause === 17 ? 'BUSY' : 'CHANUNAVAIL'));
-        void runDialplan(pbx, two, parsed.context, parsed.exten);
+        void opts.dialplan(pbx, two, parsed.context, parsed.exten);
       }),
   };
 }
@@ -163,10 +168,10 @@ export function dropLeg(pbx: Pbx, leg: Leg, status: DialStatus, caller?: Channel
  * The Dial application: rings target, bridges on answer and returns when the bridge ends, so the
  * caller's dialplan carries on (and hangs up) as Asterisk's does.
  */
-export async function dial(pbx: Pbx, caller: Channel, target: string, timeoutS: number | undefined): Promise<DialStatus> {
+export async function dial(pbx: Pbx, caller: Channel, target: string, timeoutS: number | undefined, dialplan: DialplanRunner): Promise<DialStatus> {
   const data = timeoutS === undefined ? target : `${target},${timeoutS}`;
   pbx.setApp(caller, 'Dial', data);
-  const leg = requestLeg(pbx, target, { linkedid: caller.linkedid, context: caller.context, exten: caller.exten });
+  const leg = requestLeg(pbx, target, { linkedid: caller.linkedid, context: caller.context, exten: caller.exten, dialplan });
   if (!leg) {
     caller.vars.set('DIALSTATUS', 'CHANUNAVAIL');
     return 'CHANUNAVAIL';
@@ -213,7 +218,7 @@ export async function dial(pbx: Pbx, caller: Channel, target: string, timeoutS: 
   pbx.cdrDialEnd(caller, rec, 'ANSWERED', false);
   // A transfer may have put someone else in the callee's place (35).
   const partner = b.channels.find((c) => c !== caller && !c.hungUp) ?? callee;
-  endBridgedCall(pbx, caller, partner);
+  endBridgedCall(pbx, caller, partner, dialplan);
   return status;
 }
 
@@ -223,24 +228,24 @@ export async function dial(pbx: Pbx, caller: Channel, target: string, timeoutS: 
  * so the callee goes first (32). When the callee went, the caller's dialplan carries on; after a
  * Redirect the callee is hung up unless it was the one redirected (13).
  */
-export function endBridgedCall(pbx: Pbx, caller: Channel, callee: Channel): void {
+export function endBridgedCall(pbx: Pbx, caller: Channel, callee: Channel, dialplan: DialplanRunner): void {
   if (callee.gone) {
     if (!callee.hungUp) pbx.hangup(callee, callee.cause);
     return;
   }
   if (caller.gone && caller.bridge) {
     pbx.hangup(caller, caller.cause);
-    releaseCallee(pbx, callee);
+    releaseCallee(pbx, callee, dialplan);
     return;
   }
-  releaseCallee(pbx, callee);
+  releaseCallee(pbx, callee, dialplan);
   if (caller.gone && !caller.hungUp) pbx.hangup(caller, caller.cause);
 }
 
 /** After a bridge ends, the callee hangs up, unless Redirect sent it elsewhere in the dialplan. */
-function releaseCallee(pbx: Pbx, callee: Channel): void {
+function releaseCallee(pbx: Pbx, callee: Channel, dialplan: DialplanRunner): void {
   if (callee.hungUp) return;
   const r = callee.redirect;
-  if (r) void runDialplan(pbx, callee, r.context, r.exten);
+  if (r) void dialplan(pbx, callee, r.context, r.exten);
   else pbx.hangup(callee, 16);
 }

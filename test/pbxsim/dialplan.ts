@@ -150,7 +150,7 @@ async function runExten(pbx: Pbx, ch: Channel, context: string, exten: string): 
       const trunk = pbx.trunks[0] ?? 'trunk';
       const target = `${pbx.techOf(trunk)}/${trunk}/${exten}`;
       step(pbx, ch, 1, 'Dial', `${target},60`);
-      await dial(pbx, ch, target, 60);
+      await dial(pbx, ch, target, 60, runDialplan);
       gate(ch);
       return hangupApp(pbx, ch, 2);
     }
@@ -160,7 +160,7 @@ async function runExten(pbx: Pbx, ch: Channel, context: string, exten: string): 
       step(pbx, ch, 1, 'NoOp', `Internal call from ${ch.callerNum} to ${exten}`);
       if (blocked(pbx, ch, 2)) return;
       step(pbx, ch, 4, 'Dial', `${pbx.deviceOf(exten)},15`);
-      await dial(pbx, ch, pbx.deviceOf(exten), 15);
+      await dial(pbx, ch, pbx.deviceOf(exten), 15, runDialplan);
       gate(ch);
       step(pbx, ch, 5, 'NoOp', `DIALSTATUS=${ch.vars.get('DIALSTATUS') ?? ''}`);
       return hangupApp(pbx, ch, 6);
@@ -174,14 +174,14 @@ async function runExten(pbx: Pbx, ch: Channel, context: string, exten: string): 
       step(pbx, ch, 4, 'Answer', '');
       pbx.answer(ch);
       step(pbx, ch, 5, 'Queue', `${exten},t,,,60`);
-      await queueApp(pbx, ch, exten, 60);
+      await queueApp(pbx, ch, exten, 60, runDialplan);
       gate(ch);
       step(pbx, ch, 6, 'NoOp', `QUEUESTATUS=${ch.vars.get('QUEUESTATUS') ?? ''}`);
       return hangupApp(pbx, ch, 7);
     case 'agents':
       if (!/^80\d$/.test(exten)) break;
       step(pbx, ch, 1, 'Dial', `${pbx.deviceOf(exten)},20`);
-      await dial(pbx, ch, pbx.deviceOf(exten), 20);
+      await dial(pbx, ch, pbx.deviceOf(exten), 20, runDialplan);
       gate(ch);
       return hangupApp(pbx, ch, 2);
     case 'ivr':

@@ -1,5 +1,5 @@
 import type { Bridge, Channel } from './channel.ts';
-import { dialEvent, dropLeg, endBridgedCall, raceLeg, requestLeg, type DialStatus, type Leg } from './calls.ts';
+import { dialEvent, dropLeg, endBridgedCall, raceLeg, requestLeg, type DialplanRunner, type DialStatus, type Leg } from './calls.ts';
 import { olderThan } from './config.ts';
 import type { Member, Pbx, QueueState } from './pbx.ts';
 
@@ -66,6 +66,7 @@ interface QueueCall {
   joinedAt: number;
   /** Where it joined (qe->opos): ENTERQUEUE's position and the last field of COMPLETE* and *TRANSFER. */
   position: number;
+  dialplan: DialplanRunner;
 }
 
 /**
@@ -73,7 +74,7 @@ interface QueueCall {
  * `timeout` seconds with `retry` seconds between them, until one answers, the caller hangs up
  * (QueueCallerAbandon) or the queue's own timeout ends the wait.
  */
-export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS: number): Promise<void> {
+export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS: number, dialplan: DialplanRunner): Promise<void> {
   const q = pbx.queues.get(name);
   if (!q) {
     pbx.varSet(caller, 'QUEUESTATUS', 'UNKNOWN');
@@ -94,7 +95,7 @@ export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS
     ['Position', String(position)],
     ['Count', String(q.callers.length)],
   ]);
-  const call: QueueCall = { q, caller, callid: caller.uniqueid, joinedAt, position };
+  const call: QueueCall = { q, caller, callid: caller.uniqueid, joinedAt, position, dialplan };
   // ENTERQUEUE url|callerid number|position (the dialplan's Queue() passes no URL).
   const enter: (string | number)[] = ['', caller.callerNum === '<unknown>' ? '' : caller.callerNum, position];
   if (pbx.queueLogOptions.logCallerIdName) enter.push(caller.callerName === '<unknown>' ? '' : caller.callerName.replaceAll('|', '_'));
@@ -115,7 +116,7 @@ export async function queueApp(pbx: Pbx, caller: Channel, name: string, timeoutS
     }
     const attempts: Attempt[] = [];
     for (const member of members) {
-      const leg = requestLeg(pbx, member.location, { linkedid: caller.linkedid, context: caller.context, exten: caller.exten });
+      const leg = requestLeg(pbx, member.location, { linkedid: caller.linkedid, context: caller.context, exten: caller.exten, dialplan });
       if (!leg) continue;
       pbx.setConnected(leg.ch, caller.callerNum, caller.callerName);
       const rec = pbx.cdrDial(caller, leg.ch.name, 'Queue', `${name},t,,,${timeoutS}`);
@@ -316,7 +317,7 @@ function complete(pbx: Pbx, ending: CallEnding, reason: string, partner: Channel
   // cdr_manager writes the answered member's record before the others (chan_sip/24, 27).
   caller.cdrs.splice(caller.cdrs.indexOf(winner.rec), 1);
   caller.cdrs.unshift(winner.rec);
-  endBridgedCall(pbx, caller, partner);
+  endBridgedCall(pbx, caller, partner, call.dialplan);
   // A caller transferred away is in other dialplan by now; app_queue sets nothing on it.
   if (reason !== 'transfer') caller.vars.set('QUEUESTATUS', 'COMPLETED');
 }

@@ -32,7 +32,7 @@ function parseCallerId(v: string): { num: string; name: string } {
  * Resolves once the outcome is known (the call itself goes on).
  */
 export async function originate(pbx: Pbx, o: OriginateRequest, onAnswer?: (ch: Channel) => void): Promise<{ reason: OriginateReason; ch?: Channel }> {
-  const leg = requestLeg(pbx, o.channel, { context: o.context ?? INTERNAL, exten: 's' });
+  const leg = requestLeg(pbx, o.channel, { context: o.context ?? INTERNAL, exten: 's', dialplan: runDialplan });
   if (!leg) return { reason: 0 };
   const ch = leg.ch;
   // An originated channel is the calling party of its own CDR.
