@@ -102,7 +102,12 @@ const FIELDS: Record<string, Record<string, Field>> = {
     url: { schema: httpUrl },
     webkey: { schema: text, secret: true },
     mac: {
-      schema: z.string().transform((v, ctx) => normalizeMac(v) ?? (ctx.addIssue({ code: 'custom', message: 'must be a MAC address such as 68:69:2e:03:8b:3e' }), z.NEVER)),
+      schema: z.string().transform((v, ctx) => {
+        const mac = normalizeMac(v);
+        if (mac) return mac;
+        ctx.addIssue({ code: 'custom', message: 'must be a MAC address such as 68:69:2e:03:8b:3e' });
+        return z.NEVER;
+      }),
     },
     pop_url: { schema: httpUrl },
     webhook_secret: { schema: text, secret: true },

@@ -294,7 +294,7 @@ export class AmiClient implements AmiRunner, AmiEventSource {
     if (m.event !== undefined) {
       // An event with a pending action's ActionID is an item of its list; anything else, including
       // OriginateResponse (ActionID of an already answered Async Originate), is a plain event.
-      if (p && p.response && p.response.get('EventList') === 'start') {
+      if (p?.response && p.response.get('EventList') === 'start') {
         if (m.get('EventList') === 'Complete') this.settle(p.id, { response: p.response, events: p.events, complete: m });
         else p.events.push(m);
         return;

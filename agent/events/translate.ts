@@ -1,6 +1,6 @@
 import type { AmiMessage } from '../ami/message.ts';
 import type { DocumentedEvent } from '../../shared/events/index.ts';
-import { ExtensionDirectory, isLocalChannel } from '../extensions.ts';
+import { type ExtensionDirectory, isLocalChannel } from '../extensions.ts';
 import { CallFactsStore } from './call-facts.ts';
 import { CC_CDR_EVENTS, CC_CDR_VARIABLES } from './cc-cdr.ts';
 import { cdr } from './cdr.ts';

@@ -84,7 +84,7 @@ export class Wrapup {
   onEvent(ami: AmiMessage, receivedAt: number): void {
     if (ami.event !== 'QueueMemberPause') return;
     const entry = this.entries.get(ami.get('Interface') ?? '');
-    if (!entry || !entry.paused) return;
+    if (!entry?.paused) return;
     if (ami.get('Paused') === '1' && this.isWrapupPause(ami, entry)) return;
     this.finish(entry, receivedAt);
   }

@@ -19,7 +19,9 @@ const outboxes = devices.map((d, i) => {
 });
 const agents: TestAgent[] = [];
 process.on('SIGUSR1', () => {
-  devices.forEach((d, i) => agents.push(startAgent({ url: edgeUrl! }, { mac: d.mac, token: d.token, device: new ScriptedDevice(), outbox: outboxes[i]! })));
+  devices.forEach((d, i) => {
+    agents.push(startAgent({ url: edgeUrl! }, { mac: d.mac, token: d.token, device: new ScriptedDevice(), outbox: outboxes[i]! }));
+  });
 });
 process.on('SIGTERM', () => {
   for (const a of agents) a.client.close();

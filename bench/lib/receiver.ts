@@ -13,7 +13,11 @@ export class CountingReceiver {
     req.on('end', () => {
       res.writeHead(204).end();
       this.count++;
-      if (this.waiters.length > 0) this.waiters = this.waiters.filter((w) => (w.n <= this.count ? (w.resolve(), false) : true));
+      if (this.waiters.length > 0) this.waiters = this.waiters.filter((w) => {
+        if (w.n > this.count) return true;
+        w.resolve();
+        return false;
+      });
     });
   });
   url = '';

@@ -1,6 +1,6 @@
 import type { DeadLetter, QueueEntry } from '../../shared/delivery/queue.ts';
 import type { RetryState } from '../../shared/delivery/retry-state.ts';
-import type { IdempotencyTable, KeptAnswer } from '../../shared/idempotency.ts';
+import type { IdempotencyTable } from '../../shared/idempotency.ts';
 import type { OutboxEvent } from '../../shared/tunnel/frames.ts';
 
 /**

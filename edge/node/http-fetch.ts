@@ -16,7 +16,9 @@ export function createHttpFetch(): typeof fetch {
       const body = init.body ?? null;
       if (body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) return reject(new TypeError('body must be a string or bytes'));
       const headers: Record<string, string> = {};
-      new Headers(init.headers).forEach((v, k) => (headers[k] = v));
+      new Headers(init.headers).forEach((v, k) => {
+        headers[k] = v;
+      });
       if (body !== null) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
       const signal = init.signal;
       if (signal?.aborted) return reject(signal.reason);

@@ -11,7 +11,7 @@ import { onApiError } from './error-answer.ts';
 import type { IdempotencyStore, StoredAnswer } from '../idempotency.ts';
 import { operationNames, operations, type Operation, type OperationName, type OperationParams } from './operations.ts';
 import { responses } from './responses.ts';
-import { route, serve, type Reply, type RouteSpec, type Security } from './route.ts';
+import { serve, type Reply, type RouteSpec, type Security } from './route.ts';
 
 export interface ApiRoutesOptions {
   /**

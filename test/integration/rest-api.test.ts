@@ -111,6 +111,7 @@ describe('parameters that must never reach AMI', () => {
       expect((long.json() as { message: string }).message).toMatch(new RegExp(`^${field}: `));
     }
     for (const field of digitFields(op)) {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a dialplan variable as a client might send one, to be refused
       for (const bad of ['80a', 'SIP/808', '808 809', '8+08', '-1', '808@ctx', '${EXTEN}']) {
         const res = await send(op, form({ ...valid[op], [field]: bad }));
         expect(res.json()).toEqual({ status: 'error', message: `${field}: must be digits, * or #, optionally starting with +` });

@@ -167,7 +167,9 @@ describe('queue_log and Master.csv as Asterisk writes them', () => {
     ]);
     const cdrs = r.of('Cdr');
     expect(cdrs.length).toBe(2);
-    r.csv().forEach((line, i) => expectSameAsCdr(line, cdrs[i] as SimEvent));
+    r.csv().forEach((line, i) => {
+      expectSameAsCdr(line, cdrs[i] as SimEvent);
+    });
   });
 
   it('an abandoned queue call (25): RINGNOANSWER in ms, RINGCANCELED for the member still ringing, ABANDON with positions and wait', async () => {
@@ -195,7 +197,9 @@ describe('queue_log and Master.csv as Asterisk writes them', () => {
     ]);
     const cdrs = r.of('Cdr');
     expect(r.csv().length).toBe(cdrs.length);
-    r.csv().forEach((line, i) => expectSameAsCdr(line, cdrs[i] as SimEvent));
+    r.csv().forEach((line, i) => {
+      expectSameAsCdr(line, cdrs[i] as SimEvent);
+    });
     // The Local halves' records have no answer: an empty, unquoted field.
     for (const l of r.csv().filter((x) => x.includes('"Local/802@agents-0000000') && x.includes(';2"'))) expect(splitCsv(l)[10]).toBe('');
   });
@@ -238,7 +242,9 @@ describe('queue_log and Master.csv as Asterisk writes them', () => {
       'SIP/801-00000002 NO ANSWER',
       'SIP/801-00000004 NO ANSWER',
     ]);
-    r.csv().forEach((line, i) => expectSameAsCdr(line, r.of('Cdr')[i] as SimEvent));
+    r.csv().forEach((line, i) => {
+      expectSameAsCdr(line, r.of('Cdr')[i] as SimEvent);
+    });
   });
 
   it('a queue call nobody answers before the queue timeout: EXITWITHTIMEOUT with position, original position and wait', async () => {
@@ -294,7 +300,9 @@ describe('queue_log and Master.csv as Asterisk writes them', () => {
       'SIP/805-00000000 SIP/801-00000002 Queue 630,t,,,60',
       'SIP/805-00000000 SIP/802-00000003 Dial SIP/802,15',
     ]);
-    r.csv().forEach((line, i) => expectSameAsCdr(line, r.of('Cdr')[i] as SimEvent));
+    r.csv().forEach((line, i) => {
+      expectSameAsCdr(line, r.of('Cdr')[i] as SimEvent);
+    });
   });
 
   it('an attended-transferred queue call: ATTENDEDTRANSFER BRIDGE|<bridge> when the transfer completes, with its AgentComplete', async () => {
@@ -317,7 +325,9 @@ describe('queue_log and Master.csv as Asterisk writes them', () => {
     expect([get(complete, 'HoldTime'), get(complete, 'TalkTime'), get(complete, 'Reason')]).toEqual(['1', '6', 'transfer']);
     // AgentComplete follows the transfer, not the end of the customer's call with 802.
     expect(r.events.indexOf(complete as SimEvent)).toBeLessThan(r.events.findIndex((e) => e.event === 'Hangup' && get(e, 'Uniqueid') === U0));
-    r.csv().forEach((line, i) => expectSameAsCdr(line, r.of('Cdr')[i] as SimEvent));
+    r.csv().forEach((line, i) => {
+      expectSameAsCdr(line, r.of('Cdr')[i] as SimEvent);
+    });
   });
 
   it('quotes a caller name with " and , as cdr_csv does (after ast_callerid_merge escaped the quotes); log-caller-id-name adds it to ENTERQUEUE', async () => {

@@ -85,8 +85,6 @@ export function csvText(s: string): string {
   return `"${s.replaceAll('"', '""')}"`;
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
 /**
  * Formats epoch ms as `YYYY-MM-DD HH:MM:SS` (whole seconds, as strftime of a timeval): in the process's
  * local zone when `timeZone` is undefined, else in that IANA zone (`GMT` for usegmtime).

@@ -215,7 +215,7 @@ describe('cc_cdr on synthetic calls', () => {
   });
 
   it('a held record whose wrap-up never ends is released and counted', () => {
-    let now = 0;
+    const now = 0;
     const m = new CcCdrMachine({ mac: MAC, timeZone: 'UTC', monitorDir: MONITOR, now: () => now, holdForWrapup: true, maxHeldMs: 60_000 });
     for (const msg of answeredQueueCall([], T0 + 20)) m.feed(msg, now);
     expect(m.expire(59_000)).toEqual([]);
@@ -224,7 +224,7 @@ describe('cc_cdr on synthetic calls', () => {
   });
 
   it('a call that never ends is finished with what is known after idleMs, and counted', () => {
-    let now = 1_000;
+    const now = 1_000;
     const m = new CcCdrMachine({ mac: MAC, timeZone: 'Asia/Shanghai', monitorDir: MONITOR, now: () => now, idleMs: 3600_000 });
     m.feed(ev('Newchannel', T0, CALLER), now);
     m.feed(ev('QueueCallerJoin', T0 + 1, queued({ Queue: '630', Position: '1', Count: '1' })), now);

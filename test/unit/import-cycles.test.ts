@@ -15,7 +15,7 @@ function tsFiles(dir: string): string[] {
 }
 
 /** Every relative module a file names: imports and re-exports, type-only ones included. */
-export function importsOf(source: string): string[] {
+function importsOf(source: string): string[] {
   const out: string[] = [];
   const pattern = /(?:^|\n)\s*(?:import|export)\s(?:[^'"]*?\sfrom\s)?['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g;
   for (const m of source.matchAll(pattern)) out.push((m[1] ?? m[2])!);
@@ -33,7 +33,7 @@ function importGraph(): Map<string, string[]> {
 }
 
 /** Strongly connected components of more than one module, or one that imports itself (Tarjan). */
-export function cycles(graph: Map<string, string[]>): string[][] {
+function cycles(graph: Map<string, string[]>): string[][] {
   let next = 0;
   const index = new Map<string, number>();
   const low = new Map<string, number>();

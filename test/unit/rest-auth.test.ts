@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createWebkeyAuth, webkeyDigests } from '../../agent/auth/webkey.ts';
 import { normalizeMac } from '../../shared/auth/mac.ts';
 import { matchesWebkeyDigest } from '../../shared/auth/webkey-digest.ts';
-import { ApiError } from '../../shared/errors.ts';
+import type { ApiError } from '../../shared/errors.ts';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 

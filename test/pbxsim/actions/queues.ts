@@ -199,7 +199,9 @@ export function queueShowLines(pbx: Pbx, name: string | undefined): string[] {
     if (q.callers.length === 0) out.push('   No Callers');
     else {
       out.push('   Callers: ');
-      q.callers.forEach((e, i) => out.push(`      ${i + 1}. ${e.ch.name} (wait: ${Math.floor((pbx.now() - e.joinedAt) / 1000)}s, prio: 0)`));
+      q.callers.forEach((e, i) => {
+        out.push(`      ${i + 1}. ${e.ch.name} (wait: ${Math.floor((pbx.now() - e.joinedAt) / 1000)}s, prio: 0)`);
+      });
     }
     out.push('');
   }
