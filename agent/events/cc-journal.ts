@@ -1,6 +1,7 @@
 import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { HintEntry } from '../extensions.ts';
+import { z } from 'zod';
+import { parseJson, readJsonFile } from '../json-file.ts';
 import { writeFileAtomic } from '../outbox/atomic-file.ts';
 
 /**
@@ -8,22 +9,26 @@ import { writeFileAtomic } from '../outbox/atomic-file.ts';
  * cc_cdr records were (or will be) given, so a replay after kill -9 appends only what the outbox
  * does not hold yet, under the same numbers: a receiver sees a duplicate only with the same webhook-id.
  */
-export type JournalInput =
-  | { k: 'ami'; t: number; p: string[] }
-  | { k: 'seed'; items: string[][] }
-  | { k: 'hints'; hints: HintEntry[] }
-  | { k: 'wrapup'; callId: string; secs: number; iface?: string }
-  | { k: 'expire'; t: number }
+const journalInput = z.discriminatedUnion('k', [
+  z.object({ k: z.literal('ami'), t: z.number(), p: z.array(z.string()) }),
+  z.object({ k: z.literal('seed'), items: z.array(z.array(z.string())) }),
+  z.object({ k: z.literal('hints'), hints: z.array(z.object({ exten: z.string(), devices: z.string() })) }),
+  z.object({ k: z.literal('wrapup'), callId: z.string(), secs: z.number(), iface: z.string().optional() }),
+  z.object({ k: z.literal('expire'), t: z.number() }),
   /** Records rebuilt from the box's files after a gap, and the calls they finish (agent/backfill). */
-  | { k: 'backfill'; events: { type: string; body: string; id: string }[]; calls: string[] };
+  z.object({ k: z.literal('backfill'), events: z.array(z.object({ type: z.string(), body: z.string(), id: z.string() })), calls: z.array(z.string()) }),
+]);
+export type JournalInput = z.infer<typeof journalInput>;
 
-export type JournalEntry = JournalInput & { n: number; seq: number };
+const journalEntry = z.intersection(journalInput, z.object({ n: z.int(), seq: z.int() }));
+export type JournalEntry = z.infer<typeof journalEntry>;
 
-interface Snapshot {
+const snapshotFile = z.object({
   /** Last journal entry the state includes. */
-  n: number;
-  state: unknown;
-}
+  n: z.int(),
+  /** The cc_cdr machine's state (agent/events/cc-cdr.ts restores it). */
+  state: z.unknown(),
+});
 
 const PREFIX = 'journal-';
 
@@ -46,12 +51,7 @@ export class CcJournal {
 
   static async open(dir: string): Promise<{ journal: CcJournal; state: unknown; replay: JournalEntry[] }> {
     await mkdir(dir, { recursive: true });
-    let snap: Snapshot | null = null;
-    try {
-      snap = JSON.parse(await readFile(join(dir, 'snapshot.json'), 'utf8')) as Snapshot;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
+    const snap = await readJsonFile(join(dir, 'snapshot.json'), snapshotFile);
     const from = snap?.n ?? 0;
     const replay: JournalEntry[] = [];
     let last = from;
@@ -59,13 +59,10 @@ export class CcJournal {
       const lines = (await readFile(join(dir, file), 'utf8')).split('\n');
       for (const line of lines) {
         if (line === '') continue;
-        let entry: JournalEntry;
-        try {
-          entry = JSON.parse(line) as JournalEntry;
-        } catch {
-          // A torn last line: that input's records were never written to the outbox either.
-          break;
-        }
+        const parsed = journalEntry.safeParse(parseJson(line));
+        // A torn last line: that input's records were never written to the outbox either.
+        if (!parsed.success) break;
+        const entry = parsed.data;
         if (entry.n <= from) continue;
         replay.push(entry);
         last = Math.max(last, entry.n);
@@ -100,7 +97,7 @@ export class CcJournal {
     this.fh = null;
     await old?.close();
     const covered = await journalFiles(this.dir);
-    await writeFileAtomic(join(this.dir, 'snapshot.json'), JSON.stringify({ n, state } satisfies Snapshot));
+    await writeFileAtomic(join(this.dir, 'snapshot.json'), JSON.stringify({ n, state } satisfies z.input<typeof snapshotFile>));
     this.snapshotN = n;
     for (const f of covered) await unlink(join(this.dir, f)).catch(() => undefined);
   }

@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
 import type { AmiMessage } from '../ami/message.ts';
 import type { AmiRunner } from '../ami/types.ts';
 import type { Clock } from '../../shared/clock.ts';
+import { readJsonFile } from '../json-file.ts';
 import { writeFileAtomic } from '../outbox/atomic-file.ts';
 
 /** The pause reason that marks a wrap-up pause; only pauses with it are lifted automatically. */
@@ -20,6 +21,11 @@ export interface WrapupEntry {
   /** The pause was sent to Asterisk (else it is retried). */
   paused: boolean;
 }
+
+/** The wrap-up state file: what `save` writes. */
+const wrapupFile = z.array(
+  z.object({ callId: z.string(), interface: z.string(), endedAt: z.number(), deadline: z.number(), paused: z.boolean() }),
+) satisfies z.ZodType<WrapupEntry[]>;
 
 export interface WrapupOptions {
   ami: AmiRunner;
@@ -53,9 +59,9 @@ export class Wrapup {
   static async open(opts: WrapupOptions): Promise<Wrapup> {
     const w = new Wrapup(opts);
     try {
-      for (const e of JSON.parse(await readFile(opts.file, 'utf8')) as WrapupEntry[]) w.entries.set(e.interface, e);
+      for (const e of (await readJsonFile(opts.file, wrapupFile)) ?? []) w.entries.set(e.interface, e);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') opts.log?.({ level: 'warn', msg: 'wrap-up state unreadable; starting empty', error: (e as Error).message });
+      opts.log?.({ level: 'warn', msg: 'wrap-up state unreadable; starting empty', error: (e as Error).message });
     }
     for (const e of w.entries.values()) w.schedule(e);
     return w;

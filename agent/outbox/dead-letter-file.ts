@@ -1,6 +1,19 @@
 import { open, readFile } from 'node:fs/promises';
+import { z } from 'zod';
 import type { DeadLetter } from '../../shared/delivery/queue.ts';
+import { firstIssue, parseJson, StateFileError } from '../json-file.ts';
 import { writeFileAtomic } from './atomic-file.ts';
+
+/** One line of the file: a DeadLetter as `append` writes it. */
+const deadLetterLine = z.object({
+  epoch: z.string(),
+  seq: z.int(),
+  type: z.string(),
+  body: z.string(),
+  id: z.string().optional(),
+  reason: z.string(),
+  at: z.number(),
+}) satisfies z.ZodType<DeadLetter>;
 
 /**
  * Events a receiver refused, one JSON object per line, fsynced before the event leaves the queue.
@@ -44,7 +57,13 @@ export class DeadLetterFile {
     }
     // The last line may be torn by a crash mid-append: it was never reported as written.
     const lines = text.split('\n').slice(0, -1);
-    return lines.filter((l) => l !== '').map((l) => JSON.parse(l) as DeadLetter);
+    return lines
+      .filter((l) => l !== '')
+      .map((l, i) => {
+        const r = deadLetterLine.safeParse(parseJson(l));
+        if (!r.success) throw new StateFileError(`${this.path}:${i + 1}`, firstIssue(r.error));
+        return r.data;
+      });
   }
 
   async remove(seq: number): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { gapBackfill } from '../../shared/tunnel/frames.ts';
+import { parseJson } from '../json-file.ts';
 
 /**
  * An interval (epoch ms) during which AMI could not be read, so its events were never seen, and
@@ -35,7 +36,7 @@ export class GapLog {
       // A gap's backfill result is a later line for the same gap: the last line of a gap wins.
       const byStart = new Map<number, Gap>();
       for (const l of lines) {
-        const g = l === '' ? undefined : gapLine.safeParse(safeJson(l));
+        const g = l === '' ? undefined : gapLine.safeParse(parseJson(l));
         if (g?.success) byStart.set(g.data.from, g.data);
       }
       gaps = [...byStart.values()];
@@ -73,13 +74,5 @@ export class GapLog {
   /** The most recent gaps, oldest first, and how many were ever recorded. */
   snapshot(): { gaps: readonly Gap[]; count: number } {
     return { gaps: [...this.recent], count: this.total };
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

@@ -2,6 +2,8 @@ import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'n
 import { join } from 'node:path';
 import type { DeadLetter, QueueEntry, ReplayableQueue } from '../../shared/delivery/queue.ts';
 import { parseRetryState, type RetryState } from '../../shared/delivery/retry-state.ts';
+import { z } from 'zod';
+import { readJsonFile } from '../json-file.ts';
 import { syncDir, writeFileAtomic } from './atomic-file.ts';
 import { DeadLetterFile } from './dead-letter-file.ts';
 import { decodeRecord, encodeRecord } from './record.ts';
@@ -484,15 +486,15 @@ async function listSegments(dir: string): Promise<Segment[]> {
   return segments.sort((a, b) => a.firstSeq - b.firstSeq);
 }
 
+/** meta.json: the spool's epoch, written once when the spool is created. */
+const metaFile = z.looseObject({ epoch: z.string().regex(/^[0-9a-z]+$/) });
+/** state.json: how far the spool is acknowledged, and what the bound dropped; a value unreadable is 0. */
+const stateFile = z.object({ acked: z.int().catch(0), dropped: z.int().catch(0) }) satisfies z.ZodType<State>;
+
 async function readOrCreateEpoch(dir: string, now: () => number): Promise<string> {
   const path = join(dir, 'meta.json');
-  try {
-    const meta = JSON.parse(await readFile(path, 'utf8')) as { epoch?: unknown };
-    if (typeof meta.epoch === 'string' && /^[0-9a-z]+$/.test(meta.epoch)) return meta.epoch;
-    throw new Error(`${path} has no valid epoch`);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  const meta = await readJsonFile(path, metaFile);
+  if (meta) return meta.epoch;
   // Time-based, so webhook-ids of a spool created anew never repeat those of the one before it.
   const epoch = now().toString(36);
   await writeFileAtomic(path, JSON.stringify({ version: 1, epoch }));
@@ -500,13 +502,7 @@ async function readOrCreateEpoch(dir: string, now: () => number): Promise<string
 }
 
 async function readState(dir: string): Promise<State> {
-  try {
-    const s = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as Partial<State>;
-    return { acked: Number.isSafeInteger(s.acked) ? s.acked! : 0, dropped: Number.isSafeInteger(s.dropped) ? s.dropped! : 0 };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    return { acked: 0, dropped: 0 };
-  }
+  return (await readJsonFile(join(dir, 'state.json'), stateFile)) ?? { acked: 0, dropped: 0 };
 }
 
 async function readAt(path: string, offset: number, length: number): Promise<Buffer> {
