@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { openApiDocument, WEBKEY_SCHEME, type OpenApiDocument } from '../shared/api/openapi.ts';
+import { openApiDocument, TOOLBAR_TAG, WEBKEY_SCHEME, type OpenApiDocument } from '../shared/api/openapi.ts';
 
 /** /openapi.json of the agent's LAN API on BINDPORT: the routes `app` serves, as their specs describe them. */
 export function agentOpenApi(app: Hono, version: string): OpenApiDocument {
@@ -12,7 +12,7 @@ export function agentOpenApi(app: Hono, version: string): OpenApiDocument {
     },
     tags: [
       { name: 'coocenter-api', description: 'The 14 operations of the document and the recordings.' },
-      { name: 'toolbar', description: "The call-center agent's toolbar: page, live stream, scoped tokens." },
+      TOOLBAR_TAG,
       { name: 'service', description: 'Health and this reference.' },
     ],
     securitySchemes: { webkey: WEBKEY_SCHEME },

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { openApiDocument, WEBKEY_SCHEME, type OpenApiDocument } from '../../shared/api/openapi.ts';
+import { openApiDocument, TOOLBAR_TAG, WEBKEY_SCHEME, type OpenApiDocument } from '../../shared/api/openapi.ts';
 import { macParam } from './schemas.ts';
 
 /** /openapi.json of the edge: every route `app` serves, the device API per MAC included, as their specs describe them. */
@@ -14,7 +14,7 @@ export function edgeOpenApi(app: Hono, version: string): OpenApiDocument {
     tags: [
       { name: 'coocenter-api', description: 'The documented operations, per device. Authorization: Bearer <tenant key>, or the device WEBKEY digest where its operator allowed it.' },
       { name: 'devices', description: 'What a tenant (or the operator) sees of its devices.' },
-      { name: 'toolbar', description: "The call-center agent's toolbar: page, live stream, scoped tokens." },
+      TOOLBAR_TAG,
       { name: 'admin', description: 'Tenants, keys and devices. Authorization: Bearer <admin key> (COOCENTER_ADMIN_KEY).' },
       { name: 'service', description: 'Health, metrics, the tunnel endpoint, this reference and the status page.' },
     ],

@@ -45,6 +45,9 @@ export const WEBKEY_SCHEME: JsonSchema = {
   description: "md5(WEBKEY + 'YYYY-MM-DD') in hex; the box's yesterday, today and tomorrow are accepted.",
 };
 
+/** The toolbar's routes (shared/toolbar/routes.ts), the same on the agent and the edge. */
+export const TOOLBAR_TAG = { name: 'toolbar', description: "The call-center agent's toolbar: page, live stream, scoped tokens." };
+
 const BAD_JSON_BODY = 'the body is not JSON or a field is invalid; the message names it';
 
 /** The OpenAPI document of every described route `app` serves; undescribed routes are left out (a test holds them equal). */
