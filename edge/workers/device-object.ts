@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { systemClock } from '../../shared/clock.ts';
 import { errorAnswer, errorResponse } from '../../shared/api/error-answer.ts';
 import { CloseCode } from '../../shared/tunnel/close-codes.ts';
-import { HEARTBEAT_PING, HEARTBEAT_PONG } from '../../shared/tunnel/frames.ts';
+import { HEARTBEAT_PING, HEARTBEAT_PONG, helloFrame } from '../../shared/tunnel/frames.ts';
 import { createEdgeApp, type Edge } from '../core/app.ts';
 import { createEdgeAuth } from '../core/auth.ts';
 import { EdgeDeliveries } from '../core/deliveries.ts';
@@ -180,11 +180,12 @@ export class DeviceObject {
   private rebuild(ws: HibernatableWebSocket): void {
     const attachment = ws.deserializeAttachment() as SocketAttachment | null;
     const row = attachment && this.db.all<{ facts: string }>('SELECT facts FROM tunnel_facts WHERE mac = ?', attachment.mac)[0];
-    if (!attachment || !row) {
+    const facts = row ? storedFacts(row.facts) : undefined;
+    if (!attachment || !facts) {
       // Never welcomed: the agent sends its hello again on a new connection.
       return ws.close(CloseCode.GOING_AWAY, 'edge restarted before the welcome');
     }
-    const { session } = this.bind(ws, attachment.mac, { facts: JSON.parse(row.facts) as DeviceFacts, since: attachment.since });
+    const { session } = this.bind(ws, attachment.mac, { facts, since: attachment.since });
     this.hub.attach(session);
   }
 
@@ -236,5 +237,16 @@ export class DeviceObject {
 
   private async kickDeliveries(): Promise<void> {
     for (const d of await this.local.listDevices()) await this.deliveries.kick(d.mac);
+  }
+}
+
+/** The hello the agent sent, as tunnelChanged stored it; undefined when it is not (a restore then asks for a new hello). */
+const deviceFacts = helloFrame.omit({ t: true, v: true });
+function storedFacts(text: string): DeviceFacts | undefined {
+  try {
+    const r = deviceFacts.safeParse(JSON.parse(text));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
   }
 }
