@@ -25,6 +25,11 @@ export interface FaultEdgeOptions {
 /** How a fault scenario starts its edge: `name` goes after each row's fault, e.g. " (Workers)". */
 export interface EdgeRuntime {
   suffix: string;
+  /**
+   * Whether the edge runs on the scenario's clock (the Node edge takes it) or on real time (workerd
+   * takes none from a test): what a row times the edge's retries with.
+   */
+  scenarioClock: boolean;
   start(o: FaultEdgeOptions): Promise<FaultEdge>;
 }
 
@@ -33,6 +38,7 @@ const UNLIMITED = { perSecond: 1e6, burst: 1e6 };
 /** The Node edge in this process, on the scenario's clock. */
 export const nodeEdge: EdgeRuntime = {
   suffix: '',
+  scenarioClock: true,
   async start(o) {
     const opts = { clock: o.clock, commandTimeoutMs: o.commandTimeoutMs, ...(o.noRateLimits ? { rateLimits: { perKey: UNLIMITED, perDevice: UNLIMITED } } : {}) };
     const data = join(o.dir, 'edge');
@@ -63,6 +69,7 @@ export const nodeEdge: EdgeRuntime = {
  */
 export const workersEdge: EdgeRuntime = {
   suffix: ' (Workers)',
+  scenarioClock: false,
   async start(o) {
     const edge = await startWorkersEdge({ commandTimeoutMs: o.commandTimeoutMs });
     const port = Number(new URL(edge.url).port);

@@ -28,10 +28,18 @@ export interface FaultRow {
   delivered: number;
   /** Repeated webhook-ids (at least once: allowed, counted). */
   duplicated: number;
-  /** Generated, neither delivered nor counted as dropped by a bound. */
+  /** Generated, neither delivered nor counted as dropped by a bound nor set aside as a dead letter. */
   lost: number;
   /** Dropped by a bound and counted (disk full), reported by the agent. */
   droppedCounted: number;
+  /**
+   * Set aside as dead letters, as the delivery's own store lists them (the edge's admin API, the
+   * agent's spool in LAN mode): a poison event. Rows under a stream say how many (0 expected unless
+   * the fault is one); undefined on rows with no delivery.
+   */
+  deadLettered?: number;
+  /** Events delivered that the agent rebuilt from the box's records after a gap (`"backfilled": true`). */
+  backfilled?: number;
   /** First deliveries out of sequence order for the device. */
   outOfOrder: number;
   /** Commands sent during the fault, and how many got a clear error or answer within the bound. */
@@ -88,6 +96,8 @@ const COLUMNS: [string, (r: FaultRow) => string][] = [
   ['dup', (r) => String(r.duplicated)],
   ['lost', (r) => String(r.lost)],
   ['dropped (counted)', (r) => String(r.droppedCounted)],
+  ['dead letters', (r) => (r.deadLettered === undefined ? '-' : String(r.deadLettered))],
+  ['backfilled', (r) => (r.backfilled === undefined ? '-' : String(r.backfilled))],
   ['out of order', (r) => String(r.outOfOrder)],
   ['cmds ok/sent', (r) => `${r.commandsAnsweredInTime}/${r.commands}`],
   ['bad through', (r) => String(r.badThrough)],

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { poisonFault } from './delivery-faults.ts';
 import { runFault, sleep } from './scenario.ts';
 
 /**
@@ -33,6 +34,11 @@ describe('webhook receiver faults under a steady stream of calls', () => {
       s.setRespond(() => ({ status: 200 }));
       return { count: () => s.receiver.held, what: 'requests held until timeout', waiting: s.backlog() };
     }));
+
+  it('answers 500 to one event only, every time, among 500 others: set aside, the rest in order', () => {
+    const p = poisonFault(500, 30_000);
+    return runFault('receiver', 'poison event among 500 others, on the agent\'s LAN delivery', { scale: 1, deliveryScale: SCALE, via: 'lan' }, p.inject, p.check);
+  }, 120_000);
 
   it('down (connection refused) for 10 minutes, scaled', () =>
     runFault('receiver', 'receiver down 10 min', { scale: 1, deliveryScale: 0.005, via: 'lan' }, async (s) => {

@@ -1,12 +1,15 @@
 import { expect } from 'vitest';
 import { until } from '../support/wait.ts';
 import { recordInjected } from './injected.ts';
-import { callStream, commandProbe, drained, rowOf, startStack, type Stack, type StackOptions } from './stack.ts';
+import { callStream, commandProbe, drained, rowOf, startStack, type CallStream, type Stack, type StackOptions } from './stack.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Real ms a command may take during a fault before it counts as not answered in time. */
 export const COMMAND_BOUND_MS = 5000;
+
+/** Real ms every event must stay delivered with nothing new spooled before a row is counted (see drained). */
+const QUIET_MS = 500;
 
 /**
  * What a fault's `inject` tells of it: how much of the fault really happened, counted where it was
@@ -25,6 +28,12 @@ export interface Injection {
    * way: events merely in flight count too, so `count` is what shows the fault happened.
    */
   waiting?: number;
+  /**
+   * Events the fault is to have set aside as dead letters (a poison event): counted apart from lost,
+   * and the row fails unless the delivery's own store lists exactly this many. 0 unless told: no
+   * other fault may set anything aside.
+   */
+  setAside?: number;
 }
 
 /**
@@ -33,7 +42,13 @@ export interface Injection {
  * asserts the targets, and that the fault happened, mid-stream: events were delivered before it
  * began, and of calls placed after it began.
  */
-export async function runFault(file: string, fault: string, opts: StackOptions, inject: (s: Stack) => Promise<Injection>, check?: (s: Stack) => Promise<void> | void) {
+export async function runFault(
+  file: string,
+  fault: string,
+  opts: StackOptions,
+  inject: (s: Stack, calls: CallStream) => Promise<Injection>,
+  check?: (s: Stack) => Promise<void> | void,
+) {
   const stack = await startStack(opts);
   try {
     if (opts.via === 'edge') await until(() => stack.agent.tunnel?.status === 'online', 'the tunnel online');
@@ -44,13 +59,14 @@ export async function runFault(file: string, fault: string, opts: StackOptions, 
     const probe = commandProbe(stack, COMMAND_BOUND_MS);
     const deliveredBefore = stack.tally.delivered;
     const callsBefore = calls.started;
-    const injection = await inject(stack);
+    const injection = await inject(stack, calls);
     const healedAt = Date.now();
     const cmds = await probe.stop();
     await sleep(400);
     await calls.stop();
-    await drained(stack);
-    const recovery = Date.now() - healedAt;
+    const drainFrom = Date.now();
+    const recovery = drainFrom + (await drained(stack, 60_000, QUIET_MS)) - healedAt;
+    const deadLetters = await stack.deadLetters();
     const evidence = {
       injected: injection.count(),
       injectedWhat: injection.what,
@@ -59,6 +75,7 @@ export async function runFault(file: string, fault: string, opts: StackOptions, 
       // Not all that was delivered since: a call placed before the fault sends its last events later.
       deliveredAfter: stack.tally.deliveredOfCallsFrom(callsBefore),
       ...(injection.waiting === undefined ? {} : { waitingAtHeal: injection.waiting }),
+      deadLettered: deadLetters.length,
     };
     const row = rowOf(stack, fault + stack.suffix, cmds, recovery, opts.scale === 1 ? undefined : `time scale ${opts.scale} (durations are on the scaled clock)`, evidence);
     recordInjected(file, row);
@@ -66,6 +83,7 @@ export async function runFault(file: string, fault: string, opts: StackOptions, 
     expect(row.deliveredAfter, `${fault}: no event delivered of a call placed after the fault began: not mid-stream`).toBeGreaterThan(0);
     if (row.waitingAtHeal !== undefined) expect(row.waitingAtHeal, `${fault}: no event held back when the fault ended`).toBeGreaterThan(0);
     expect(row.generated).toBeGreaterThan(0);
+    expect(row.deadLettered, `${fault}: dead letters ${JSON.stringify(deadLetters.slice(0, 3))}`).toBe(injection.setAside ?? 0);
     expect(row.lost, `${fault}: events lost`).toBe(0);
     expect(row.outOfOrder, `${fault}: out of order`).toBe(0);
     expect(cmds.ok, `${fault}: commands answered in time ${JSON.stringify(cmds.worst.filter((r) => r.status !== 200).slice(0, 3))}`).toBe(cmds.sent);

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { startAgent, type AgentOptions, type RunningAgent } from '../../agent/agent.ts';
 import { parseConfig } from '../../agent/config.ts';
 import { scaledClock, systemClock, type Clock } from '../../shared/clock.ts';
+import { webhookId } from '../../shared/delivery/signature.ts';
 import { startPbxSim, type PbxSim } from '../pbxsim/index.ts';
-import { call, provision } from '../support/edge-harness.ts';
+import { admin, call, provision } from '../support/edge-harness.ts';
 import { until } from '../support/wait.ts';
 import { WebhookReceiver, type Responder } from '../support/webhook-receiver.ts';
 import { nodeEdge, type EdgeRuntime, type FaultEdge } from './edges.ts';
@@ -51,6 +52,10 @@ export class Tally {
   }
   get delivered(): number {
     return this.firstSeqs.length;
+  }
+  /** Whether the receiver accepted this webhook-id. */
+  has(id: string): boolean {
+    return this.seen.has(id);
   }
   /** Events delivered of stream calls `first` and later: calls placed after a fault began. */
   deliveredOfCallsFrom(first: number): number {
@@ -108,6 +113,9 @@ export async function startStack(o: StackOptions) {
   const logs: Record<string, unknown>[] = [];
 
   const runtime = o.edge ?? nodeEdge;
+  // What the webhooks' delivery waits on: the agent's own delivery clock in LAN mode, else the
+  // edge's, which is the scenario's on the Node edge and real time on workerd.
+  const deliveryClock = o.via === 'lan' ? (o.deliveryScale ? scaledClock(o.deliveryScale) : clock) : runtime.scenarioClock ? clock : systemClock;
   let edge: FaultEdge | null = null;
   let proxy: TcpProxy | null = null;
   let tenantKey = '';
@@ -131,7 +139,7 @@ export async function startStack(o: StackOptions) {
     config: conf,
     log: (e) => logs.push(e),
     clock,
-    ...(o.deliveryScale ? { deliveryClock: scaledClock(o.deliveryScale) } : {}),
+    ...(o.deliveryScale ? { deliveryClock } : {}),
     host: '127.0.0.1',
     port: 0,
     timeZone: 'UTC',
@@ -156,6 +164,8 @@ export async function startStack(o: StackOptions) {
     /** The scale recovery times are converted back with: the delivery clock's when it has its own. */
     scale: o.deliveryScale ?? o.scale,
     clock,
+    /** The clock the webhooks' delivery schedules its retries on, as a row times them. */
+    deliveryClock,
     get sim(): PbxSim {
       return sim;
     },
@@ -191,6 +201,29 @@ export async function startStack(o: StackOptions) {
     },
     /** Webhook attempts the receiver's port refused (connection refused), as the agent's delivery logged them. */
     refusedAttempts: () => logs.filter((l) => l.component === 'delivery' && l.msg === 'webhook attempt failed' && String(l.error).includes('ECONNREFUSED')).length,
+    /**
+     * The dead letters of the device as the delivery's own store lists them (the edge's admin API,
+     * the agent's spool in LAN mode), each with its webhook-id and the reason it was set aside.
+     */
+    async deadLetters(): Promise<{ seq: number; webhookId: string; reason: string }[]> {
+      type Letter = { epoch: string; seq: number; id?: string; reason: string };
+      let letters: readonly Letter[];
+      if (edge) {
+        const r = await admin(edge, 'GET', `/admin/devices/${MAC}/dead-letters`);
+        if (r.status !== 200) throw new Error(`dead letters: ${r.status} ${JSON.stringify(r.body)}`);
+        letters = r.body as Letter[];
+      } else letters = await agent.outbox.listDeadLetters();
+      return letters.map((l) => ({ seq: l.seq, webhookId: webhookId(MAC, l.epoch, l.seq, l.id), reason: l.reason }));
+    },
+    /**
+     * Where the head stands in its retry schedule, as the device status shows it on the edge
+     * (`delivery`), or null while the edge has no delivery loop for the device yet.
+     */
+    async deliveryStatus(): Promise<{ state: string; attempts: number; nextAttemptAt: string | null; lastError: { status: number | null } | null } | null> {
+      const r = await call(`${stack.edge.url}/devices/${MAC}/status`, { headers: { authorization: `Bearer ${tenantKey}` } });
+      if (r.status !== 200) throw new Error(`device status: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body.delivery ?? null;
+    },
     /** What goes after each row's fault name: which edge runtime it ran on. */
     suffix: o.via === 'edge' ? runtime.suffix : '',
     restartEdge: (downMs: number) => stack.edge.restart(downMs),
@@ -246,6 +279,8 @@ export function callStream(stack: Stack, everyMs = 150) {
   };
 }
 
+export type CallStream = ReturnType<typeof callStream>;
+
 /** Fires a command every `everyMs` while the fault lasts; each must be answered within `boundMs`. */
 export function commandProbe(stack: Stack, boundMs: number, everyMs = 250) {
   const results: Promise<{ status: number; ms: number; message?: string }>[] = [];
@@ -262,15 +297,47 @@ export function commandProbe(stack: Stack, boundMs: number, everyMs = 250) {
   };
 }
 
-/** Waits until every generated event was delivered or counted as dropped; returns the real ms it took. */
-export async function drained(stack: Stack, ms = 60_000): Promise<number> {
+/**
+ * Waits until every generated event was delivered, counted as dropped, or set aside as a dead letter
+ * (read from the delivery's store a few times a second, so a row that set aside what it should not
+ * ends here and says so, rather than waiting out its time); returns the real ms it took.
+ *
+ * With `quietMs`, that must hold for so long with nothing new spooled: the last call's last events
+ * reach the agent just after the simulator ended it, and a wait that returned before they were
+ * spooled would leave them out of the row's count (neither generated nor lost). The ms returned are
+ * then those until it first held in that last quiet window, so the window is not counted as recovery.
+ */
+export async function drained(stack: Stack, ms = 60_000, quietMs = 0): Promise<number> {
   const t = Date.now();
-  await until(() => stack.tally.delivered + stack.dropped() >= stack.generated() && stack.generated() > 0, 'every event delivered', ms).catch(() => undefined);
-  return Date.now() - t;
+  let dead = 0;
+  let readAt = 0;
+  const settled = async () => {
+    if (stack.generated() === 0) return false;
+    if (stack.tally.delivered + stack.dropped() >= stack.generated()) return true;
+    if (Date.now() - readAt >= 250) {
+      readAt = Date.now();
+      dead = (await stack.deadLetters().catch(() => [])).length;
+    }
+    return stack.tally.delivered + stack.dropped() + dead >= stack.generated();
+  };
+  let since: number | null = null;
+  let generated = -1;
+  await until(
+    async () => {
+      const now = stack.generated();
+      if (!(await settled())) since = null;
+      else if (since === null || now !== generated) since = Date.now();
+      generated = now;
+      return since !== null && Date.now() - since >= quietMs;
+    },
+    'every event delivered',
+    ms,
+  ).catch(() => undefined);
+  return (since ?? Date.now()) - t;
 }
 
 /** What a fault row counted of its fault, and when it came in the stream (see FaultRow). */
-export type FaultEvidence = Pick<FaultRow, 'injected' | 'injectedWhat' | 'injectedDetail' | 'deliveredBefore' | 'deliveredAfter' | 'waitingAtHeal'>;
+export type FaultEvidence = Pick<FaultRow, 'injected' | 'injectedWhat' | 'injectedDetail' | 'deliveredBefore' | 'deliveredAfter' | 'waitingAtHeal' | 'deadLettered' | 'backfilled'>;
 
 export function rowOf(stack: Stack, fault: string, cmds: { sent: number; ok: number }, recoveryRealMs: number | null, note?: string, evidence: FaultEvidence = { injected: 0, injectedWhat: 'not counted' }): FaultRow {
   const generated = stack.generated();
@@ -281,7 +348,8 @@ export function rowOf(stack: Stack, fault: string, cmds: { sent: number; ok: num
     generated,
     delivered: stack.tally.delivered,
     duplicated: stack.tally.duplicated,
-    lost: Math.max(0, generated - stack.tally.delivered - dropped),
+    // A dead letter was not lost: it is kept, listed with its reason, and can be redelivered.
+    lost: Math.max(0, generated - stack.tally.delivered - dropped - (evidence.deadLettered ?? 0)),
     droppedCounted: dropped,
     outOfOrder: stack.tally.outOfOrder,
     commands: cmds.sent,
