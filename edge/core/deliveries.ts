@@ -2,6 +2,7 @@ import { classifyResponse, type AttemptOutcome } from '../../shared/delivery/att
 import type { Clock } from '../../shared/clock.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { Delivery, type DeliveryStatus } from '../../shared/delivery/delivery.ts';
+import { retryDelayMs } from '../../shared/delivery/retry-schedule.ts';
 import { WebhookSigner, webhookId, type SignerFactory } from '../../shared/delivery/signature.ts';
 import { deviceQueue } from './device-queue.ts';
 import type { Hub } from './hub.ts';
@@ -14,6 +15,8 @@ export interface EdgeDeliveriesOptions {
   fetch?: typeof fetch;
   /** Default: WebCrypto HMAC. */
   createSigner?: SignerFactory;
+  /** Tests only: the retry schedule's waits times this (the Workers edge's clock cannot be scaled). */
+  retryScale?: number;
   log(entry: Record<string, unknown>): void;
 }
 
@@ -49,6 +52,7 @@ export class EdgeDeliveries {
         types: device.types,
         ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}),
         ...(this.opts.createSigner ? { createSigner: this.opts.createSigner } : {}),
+        ...(this.opts.retryScale ? { retryDelay: scaledRetryDelay(this.opts.retryScale) } : {}),
         log: (e) => log({ ...e, mac }),
       });
       this.loops.set(mac, created);
@@ -110,3 +114,5 @@ export class EdgeDeliveries {
     return loop;
   }
 }
+
+const scaledRetryDelay = (scale: number) => (failedAttempts: number, random: () => number) => Math.round(retryDelayMs(failedAttempts, random) * scale);

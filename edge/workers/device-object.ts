@@ -75,7 +75,8 @@ export class DeviceObject {
     this.alarms = new AlarmClock(ctx.storage, log);
     const retention = new Retention({ db: this.db, store: this.local, clock: this.alarms, keepMs: msVar(env.KEEP_DELIVERED_MS) ?? KEEP_DELIVERED_MS, log });
     this.retention = retention;
-    this.deliveries = new EdgeDeliveries({ store, hub: this.hub, clock: this.alarms, log });
+    const retryScale = Number(env.RETRY_SCALE);
+    this.deliveries = new EdgeDeliveries({ store, hub: this.hub, clock: this.alarms, log, ...(retryScale > 0 ? { retryScale } : {}) });
     this.auth = createEdgeAuth({ store, hub: this.hub, adminKey: env.COOCENTER_ADMIN_KEY });
     const commandTimeoutMs = msVar(env.COMMAND_TIMEOUT_MS);
     this.edge = createEdgeApp({

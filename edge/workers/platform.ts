@@ -64,6 +64,8 @@ export interface Env {
   RATE_LIMIT_PER_DEVICE?: string;
   /** Tests only: milliseconds delivered events stay replayable (default 7 days, edge/core/retention.ts). */
   KEEP_DELIVERED_MS?: string;
+  /** Tests only: the webhook retry schedule's waits are multiplied by this (0.01: the 5-minute step takes 3 s). */
+  RETRY_SCALE?: string;
 }
 
 /** Cloudflare's Rate Limiting binding: counts calls per key within a fixed period, per location. */

@@ -27,6 +27,8 @@ export interface DeliveryOptions {
   createSigner?: SignerFactory;
   batchSize?: number;
   log?: (entry: Record<string, unknown>) => void;
+  /** Wait after the head's n-th failure; default the documented schedule (retry-schedule.ts). Tests shorten it. */
+  retryDelay?: (failedAttempts: number, random: () => number) => number;
 }
 
 export type DeliveryState = 'idle' | 'sending' | 'waiting' | 'stopped' | 'closed';
@@ -82,6 +84,7 @@ export class Delivery {
   private readonly timeoutMs: number;
   private readonly batchSize: number;
   private readonly log: (entry: Record<string, unknown>) => void;
+  private readonly retryDelay: (failedAttempts: number, random: () => number) => number;
 
   private url: string;
   private secret: string | null;
@@ -122,6 +125,7 @@ export class Delivery {
     this.createSigner = opts.createSigner ?? WebhookSigner.create;
     this.batchSize = opts.batchSize ?? 50;
     this.log = opts.log ?? (() => {});
+    this.retryDelay = opts.retryDelay ?? retryDelayMs;
   }
 
   /** New entries may be waiting: send them unless a retry wait or a stop holds the queue. */
@@ -300,7 +304,7 @@ export class Delivery {
           await this.setAside(entry, `${outcome.message} ${this.head.rejections} times in a row`);
           return 'next';
         }
-        this.scheduleRetry(retryDelayMs(this.head.attempts, this.random));
+        this.scheduleRetry(this.retryDelay(this.head.attempts, this.random));
         await this.persist();
         return 'wait';
       case 'retry': {
@@ -312,7 +316,7 @@ export class Delivery {
           if (this.closed) return 'wait';
           if (taken) return 'reread';
         }
-        this.scheduleRetry(outcome.retryAfterMs ?? retryDelayMs(this.head.attempts, this.random));
+        this.scheduleRetry(outcome.retryAfterMs ?? this.retryDelay(this.head.attempts, this.random));
         await this.persist();
         return 'wait';
       }

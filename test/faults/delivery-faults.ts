@@ -158,6 +158,8 @@ export interface DeliveryFaultsOptions {
   poisonScale: number;
   /** Real ms the poison may hold the queue before the row gives up. */
   poisonHoldMs: number;
+  /** Where the edge's clock is real time (Workers): its retry waits times this, so the 5-minute step is short. */
+  poisonRetryScale?: number;
   restartName: string;
   restartScale: number;
   /** Failed attempts before the restart: the next comes 5 s (after 1) or 5 minutes (after 2) later. */
@@ -172,7 +174,7 @@ export function deliveryFaults(file: string, edge: EdgeRuntime, o: DeliveryFault
   describe(`delivery faults under a steady stream of calls${edge.suffix}`, () => {
     it('one event the receiver always answers 500 to, among 500 others: set aside, the rest in order', () => {
       const p = poisonFault(500, o.poisonHoldMs);
-      const opts: StackOptions = { scale: o.poisonScale, via: 'edge', edge };
+      const opts: StackOptions = { scale: o.poisonScale, via: 'edge', edge, ...(o.poisonRetryScale ? { edgeRetryScale: o.poisonRetryScale } : {}) };
       return runFault(file, 'poison event among 500 others', opts, p.inject, p.check);
     }, o.poisonHoldMs + 90_000);
 

@@ -20,6 +20,8 @@ export interface FaultEdgeOptions {
   commandTimeoutMs: number;
   /** Rate limits out of the way, so what refuses a hostile request is the validation itself. */
   noRateLimits: boolean;
+  /** Where the clock cannot be scaled (workerd): the webhook retry schedule's waits times this. */
+  retryScale?: number;
 }
 
 /** How a fault scenario starts its edge: `name` goes after each row's fault, e.g. " (Workers)". */
@@ -71,7 +73,7 @@ export const workersEdge: EdgeRuntime = {
   suffix: ' (Workers)',
   scenarioClock: false,
   async start(o) {
-    const edge = await startWorkersEdge({ commandTimeoutMs: o.commandTimeoutMs });
+    const edge = await startWorkersEdge({ commandTimeoutMs: o.commandTimeoutMs }, o.retryScale ? { RETRY_SCALE: String(o.retryScale) } : {});
     const port = Number(new URL(edge.url).port);
     return {
       url: edge.url,

@@ -89,6 +89,8 @@ export interface StackOptions {
   noRateLimits?: boolean;
   /** Which edge the tunnel reaches: the Node edge unless told (see edges.ts). */
   edge?: EdgeRuntime;
+  /** The edge's webhook retry waits times this, where its clock is not the scenario's (Workers). */
+  edgeRetryScale?: number;
 }
 
 const UNLIMITED = { perSecond: 1e6, burst: 1e6 };
@@ -122,7 +124,7 @@ export async function startStack(o: StackOptions) {
   let tunnel = '';
   let deviceToken = '';
   if (o.via === 'edge') {
-    edge = await runtime.start({ dir, clock, commandTimeoutMs: o.commandTimeoutMs ?? 3000, noRateLimits: o.noRateLimits ?? false });
+    edge = await runtime.start({ dir, clock, commandTimeoutMs: o.commandTimeoutMs ?? 3000, noRateLimits: o.noRateLimits ?? false, ...(o.edgeRetryScale ? { retryScale: o.edgeRetryScale } : {}) });
     cleanups.push(() => edge!.close());
     const secrets = await provision(edge, MAC, { url: receiver.url });
     tenantKey = secrets.tenantKey;
