@@ -3,9 +3,6 @@ import { parsePbxTime } from '../events/time.ts';
 import type { CdrRecord, CdrSource } from './cdr-record.ts';
 import { fileLines, rotatedFiles } from './log-files.ts';
 
-/** Calls longer than this are not looked for before the window (their start is that far back). */
-const LONGEST_CALL_MS = 24 * 3600_000;
-
 /**
  * Splits one Master.csv line as cdr_csv writes it: text in double quotes with `"` doubled, numbers
  * bare, an unset date as nothing between the commas.
@@ -96,7 +93,7 @@ export class CdrCsvSource implements CdrSource {
     for (const file of await rotatedFiles(this.path, fromMs)) {
       for await (const line of fileLines(file)) {
         const r = parseCdrCsvLine(line, this.timeZone);
-        if (r && r.endMs >= fromMs && r.endMs <= toMs && r.startMs >= fromMs - LONGEST_CALL_MS) out.push(r);
+        if (r && r.endMs >= fromMs && r.endMs <= toMs) out.push(r);
       }
     }
     return out;

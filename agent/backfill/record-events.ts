@@ -35,14 +35,12 @@ export interface RecordContext {
   directory: ExtensionDirectory;
 }
 
-/** What the records of a backfilled cdr never say. */
-const CDR_UNKNOWN_WITHOUT_HINTS = ['calltype'];
-
 /** A `cdr` as cdr_manager would have sent it for this record, marked as backfilled. */
 export function cdrFromRecord(r: CdrRecord, ctx: RecordContext): CdrEvent {
   const unknown: string[] = [];
   let calltype = '';
-  if (!ctx.directory.known) unknown.push(...CDR_UNKNOWN_WITHOUT_HINTS);
+  // Trunk or phone is told by the box's hints; before they were read, calltype is not known.
+  if (!ctx.directory.known) unknown.push('calltype');
   else if (ctx.directory.isTrunk(r.channel)) calltype = 'inbound';
   else if (ctx.directory.isTrunk(r.dstchannel)) calltype = 'outbound';
   const recordfile = recordingOf(r, ctx);

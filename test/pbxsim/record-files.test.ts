@@ -7,6 +7,7 @@ import type { SimClock } from './clock.ts';
 import { startPbxSim, type PbxSim, type PbxSimOptions, type ScenarioHandle } from './index.ts';
 import type { SimEvent } from './pbx.ts';
 import { formatCdrCsvLine, formatQueueLogLine, type CdrRow } from './record-files.ts';
+import { startSimCli } from './cli-process.ts';
 
 /**
  * Simulated time that runs as fast as the simulator can go: each timer fires in its own macrotask, in
@@ -503,22 +504,12 @@ describe('queue_log and Master.csv as Asterisk writes them', () => {
 
 describe('coocenter-pbxsim CLI record files', () => {
   it('--queue-log, --cdr-csv, --cdr-csv-option and --time-zone', async () => {
-    const { spawn } = await import('node:child_process');
     const dir = mkdtempSync(join(tmpdir(), 'pbxsim-records-'));
-    const bin = new URL('../../bin/coocenter-pbxsim.js', import.meta.url).pathname;
     const queueLogFile = join(dir, 'queue_log');
     const cdrCsvFile = join(dir, 'cdr-csv', 'Master.csv');
-    const args = [bin, '--port', '0', '--time-scale', '0.02', '--queue-log', queueLogFile, '--cdr-csv', cdrCsvFile, '--cdr-csv-option', 'loguserfield=no', '--cdr-csv-option', 'newcdrcolumns=no', '--time-zone', 'UTC'];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['--port', '0', '--time-scale', '0.02', '--queue-log', queueLogFile, '--cdr-csv', cdrCsvFile, '--cdr-csv-option', 'loguserfield=no', '--cdr-csv-option', 'newcdrcolumns=no', '--time-zone', 'UTC'];
+    const { child, line } = await startSimCli(args);
     try {
-      const line = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          if (out.includes('\n')) resolve(out);
-        });
-        child.once('exit', (code) => reject(new Error(`exited ${code}`)));
-      });
       const port = Number(/:(\d+)\n$/.exec(line)?.[1]);
       const c = await AmiTestClient.open(port);
       await c.login('coocenter', 'coocenter');

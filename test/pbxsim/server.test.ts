@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AmiTestClient } from './ami-test-client.ts';
 import { startPbxSim, type PbxSim } from './index.ts';
+import { startSimCli } from './cli-process.ts';
 
 describe('AMI sessions', () => {
   let sim: PbxSim;
@@ -182,18 +183,8 @@ describe('recordings', () => {
 
 describe('coocenter-pbxsim CLI', () => {
   it('prints one ready line with the port it bound and exits cleanly on SIGTERM', async () => {
-    const { spawn } = await import('node:child_process');
-    const bin = new URL('../../bin/coocenter-pbxsim.js', import.meta.url).pathname;
-    const child = spawn(process.execPath, [bin, '--port', '0', '--driver', 'pjsip', '--time-scale', '0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child, line } = await startSimCli(['--port', '0', '--driver', 'pjsip', '--time-scale', '0.1']);
     try {
-      const line = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          if (out.includes('\n')) resolve(out);
-        });
-        child.once('exit', (code) => reject(new Error(`exited ${code}`)));
-      });
       const m = /^AMI listening on 127\.0\.0\.1:(\d+)\n$/.exec(line);
       expect(m).not.toBeNull();
       const c = await AmiTestClient.open(Number(m?.[1]));
