@@ -9,12 +9,14 @@ import { ApiError } from '../../shared/errors.ts';
 import { TokenBuckets, type RateLimit } from '../../shared/http/rate-limit.ts';
 import { createStoredIdempotencyStore, type IdempotencyStore } from '../../shared/idempotency.ts';
 import { createEdgeAuth } from './auth.ts';
+import { soloCluster, type Cluster } from './cluster.ts';
 import type { EdgeDeliveries } from './deliveries.ts';
 import { recordingKeyOf, toolbarKeyOf } from './device-keys.ts';
 import type { Hub } from './hub.ts';
 import type { Metrics } from './metrics.ts';
 import { edgeOpenApi } from './openapi.ts';
 import { createAdminRoutes } from './routes/admin.ts';
+import { serveForwarding } from './routes/forward.ts';
 import type { EdgeContext } from './routes/context.ts';
 import { serveDeviceApi } from './routes/device-api.ts';
 import { serveDeviceList, serveDeviceStatus } from './routes/devices.ts';
@@ -44,6 +46,13 @@ export interface EdgeAppOptions {
   corsOrigins?: readonly string[];
   /** Device routes answer 429 past these: per Authorization value (checked first) and per device. */
   rateLimits?: EdgeRateLimits;
+  /** How instances sharing the store divide devices; default: this edge is home of all. */
+  cluster?: Cluster;
+  /**
+   * Counts a request under its Authorization value where all instances see it (several Node edges:
+   * their PostgreSQL); rejects with RateLimitedError. Default: rateLimits.perKey in this process.
+   */
+  keyLimit?: (name: string) => Promise<void>;
 }
 
 export interface EdgeRateLimits {
@@ -94,7 +103,7 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
   /** Every request to a device's routes is authenticated, and counted, here. */
   const authenticate = createAuthenticator<DeviceRecord>({
     keys: { device, linkKey: recordingKeyOf, toolbarKey: toolbarKeyOf, principal: auth.forDevice },
-    ...(keyBuckets ? { limitKey: (name: string) => keyBuckets.take(name, 'this Authorization') } : {}),
+    ...(opts.keyLimit ? { limitKey: opts.keyLimit } : keyBuckets ? { limitKey: (name: string) => keyBuckets.take(name, 'this Authorization') } : {}),
     limitDevice: (mac) => deviceBuckets.take(mac, `device ${mac}`),
     now: () => clock.now(),
   });
@@ -109,12 +118,15 @@ export function createEdgeApp(opts: EdgeAppOptions): Edge {
   const metrics = createMetrics();
   const { requestIdOf } = serveObservability(app, { metrics, hub, clock, log });
   app.onError(onApiError({ log, requestIdOf }));
+  const cluster = opts.cluster ?? soloCluster(hub);
+  serveForwarding(app, { cluster, macOf });
   const e: EdgeContext = {
     store,
     hub,
     clock,
     log,
     deliveries: opts.deliveries,
+    cluster,
     auth,
     metrics,
     feeds: new ToolbarFeeds({ clock, hub }),

@@ -17,6 +17,8 @@ export interface EdgeDeliveriesOptions {
   createSigner?: SignerFactory;
   /** Tests only: the retry schedule's waits times this (the Workers edge's clock cannot be scaled). */
   retryScale?: number;
+  /** Whether this instance sends mac's webhooks (edge/core/cluster.ts); default: all. */
+  delivers?: (mac: string) => boolean;
   log(entry: Record<string, unknown>): void;
 }
 
@@ -34,7 +36,7 @@ export class EdgeDeliveries {
     const device = await this.opts.store.getDevice(mac);
     const url = device?.url ?? this.opts.hub.info(mac).facts?.url ?? null;
     const loop = this.loops.get(mac);
-    if (!device || !url) {
+    if (!device || !url || this.opts.delivers?.(mac) === false) {
       if (loop) {
         this.loops.delete(mac);
         await loop.close();

@@ -17,6 +17,16 @@ export interface TunnelInfo {
   lastDisconnect: { at: number; code: number; reason: string } | null;
 }
 
+/** What a device's new home takes over of its tunnels' history from the old one (edge/core/cluster-member.ts). */
+export interface TunnelHistory {
+  connects: number;
+  replacements: number;
+  conflicts: number;
+  lastConflictAt: number | null;
+  lastReplacementAt: number | null;
+  lastDisconnect: TunnelInfo['lastDisconnect'];
+}
+
 export interface HubOptions {
   clock: Clock;
   /** Two replacements this close together count as a conflict. */
@@ -52,17 +62,41 @@ export class Hub {
     e.connects++;
     e.facts = session.facts;
     if (previous && previous !== session) {
-      const now = this.opts.clock.now();
-      e.replacements++;
-      if (e.lastReplacementAt !== null && now - e.lastReplacementAt < this.window) {
-        e.conflicts++;
-        e.lastConflictAt = now;
-        this.opts.log({ level: 'warn', msg: 'tunnel conflict: two agents keep replacing each other (cloned device token?)', mac: session.mac, conflicts: e.conflicts });
-      }
-      e.lastReplacementAt = now;
+      this.countReplacement(session.mac, e);
       previous.close(CloseCode.REPLACED, 'a newer connection for this MAC took over');
     }
     this.opts.onChange?.(session.mac, session);
+  }
+
+  history(mac: string): TunnelHistory {
+    const { connects, replacements, conflicts, lastConflictAt, lastReplacementAt, lastDisconnect } = this.entry(mac);
+    return { connects, replacements, conflicts, lastConflictAt, lastReplacementAt, lastDisconnect };
+  }
+
+  /**
+   * Adds the history an old home kept of mac's tunnels to ours; `replaced`: it closed a live tunnel
+   * for the one welcomed here, a replacement as if both had been here.
+   */
+  inherit(mac: string, h: TunnelHistory, replaced: boolean): void {
+    const e = this.entry(mac);
+    e.connects += h.connects;
+    e.replacements += h.replacements;
+    e.conflicts += h.conflicts;
+    e.lastConflictAt = later(e.lastConflictAt, h.lastConflictAt);
+    e.lastReplacementAt = later(e.lastReplacementAt, h.lastReplacementAt);
+    if (!e.lastDisconnect || (h.lastDisconnect && h.lastDisconnect.at > e.lastDisconnect.at)) e.lastDisconnect = h.lastDisconnect;
+    if (replaced) this.countReplacement(mac, e);
+  }
+
+  private countReplacement(mac: string, e: Entry): void {
+    const now = this.opts.clock.now();
+    e.replacements++;
+    if (e.lastReplacementAt !== null && now - e.lastReplacementAt < this.window) {
+      e.conflicts++;
+      e.lastConflictAt = now;
+      this.opts.log({ level: 'warn', msg: 'tunnel conflict: two agents keep replacing each other (cloned device token?)', mac, conflicts: e.conflicts });
+    }
+    e.lastReplacementAt = now;
   }
 
   /** Called when a session closed; only the current one takes the device offline. */
@@ -127,3 +161,5 @@ export class Hub {
     return e;
   }
 }
+
+const later = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));

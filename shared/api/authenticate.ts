@@ -39,8 +39,11 @@ export interface DeviceKeys<D> {
 
 export interface AuthenticatorOptions<D> {
   keys: DeviceKeys<D>;
-  /** Counts one request of this Authorization value; throws RateLimitedError. Absent: counted in front of the app. */
-  limitKey?(name: string): void;
+  /**
+   * Counts one request of this Authorization value; throws (or rejects with) RateLimitedError. Absent:
+   * counted in front of the app. Several Node edges count in their shared store.
+   */
+  limitKey?(name: string): void | Promise<void>;
   /** Counts one request for the device (one PBX's AMI); throws RateLimitedError. */
   limitDevice(mac: string): void;
   now(): number;
@@ -68,7 +71,7 @@ export function createAuthenticator<D>(o: AuthenticatorOptions<D>): Authenticato
       await verifyRecordingSignature(await keys.linkKey(device), mac, link.relPath, link.exp, link.sig, o.now());
       return { principal: { kind: 'link' }, device };
     }
-    o.limitKey?.(authorization?.trim() || 'no Authorization');
+    await o.limitKey?.(authorization?.trim() || 'no Authorization');
     const token = keys.toolbarKey && toolbarTokenOf(authorization);
     let caller: { principal: Principal; device: D };
     if (keys.toolbarKey && token) {

@@ -21,7 +21,9 @@ function setup() {
         throw new ApiError('UNAUTHORIZED', 'Authorization: not a valid key for this device');
       },
     },
-    limitKey: (name) => counted.push(`key ${name}`),
+    limitKey: (name) => {
+      counted.push(`key ${name}`);
+    },
     limitDevice: (mac) => counted.push(`device ${mac}`),
     now: () => NOW,
   });

@@ -167,7 +167,7 @@ const redeliverDeadLetter = spec({
  * the audit log, and the delivery tools (test event, replay, dead letters).
  */
 export function createAdminRoutes(deps: EdgeContext): Hono {
-  const { auth, store, hub, clock, log, macOf, requestIdOf, device } = deps;
+  const { auth, store, clock, log, macOf, requestIdOf, device } = deps;
   const admin = new Hono();
   admin.use('*', async function requireAdmin(c, next) {
     await auth.requireAdmin(c.req.header('authorization'));
@@ -250,12 +250,13 @@ export function createAdminRoutes(deps: EdgeContext): Hono {
   });
   serve(admin, listAllDevices, async (_c, input) => {
     const list = await store.listDevices(input.query().tenant);
-    return { status: 200, body: list.map((d) => ({ ...toPublicDevice(d), online: hub.info(d.mac).online })) };
+    const online = await deps.cluster.online(list.map((d) => d.mac));
+    return { status: 200, body: list.map((d) => ({ ...toPublicDevice(d), online: online.has(d.mac) })) };
   });
   serve(admin, deleteDevice, async (c) => {
     const mac = macOf(c);
     if (!(await store.deleteDevice(mac))) throw new ApiError('NOT_FOUND', `no device ${mac} on this edge`);
-    hub.revoke(mac, 'device deleted');
+    await deps.cluster.revoke(mac, 'device deleted');
     deps.feeds.close(mac);
     await deps.deliveries?.remove(mac);
     log({ msg: 'device deleted', requestId: requestIdOf(c), mac });
@@ -266,7 +267,7 @@ export function createAdminRoutes(deps: EdgeContext): Hono {
     const d = await device(mac);
     const token = newSecret('cdt_');
     await store.putDevice({ ...d, tokenHash: await sha256Hex(token) });
-    hub.revoke(mac, 'device token rotated');
+    await deps.cluster.revoke(mac, 'device token rotated');
     log({ msg: 'device token rotated', requestId: requestIdOf(c), mac });
     return { status: 201, body: { mac, token } };
   });

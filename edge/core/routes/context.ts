@@ -3,6 +3,7 @@ import type { Credentials, Principal } from '../../../shared/api/authenticate.ts
 import type { Security } from '../../../shared/api/route.ts';
 import type { Clock } from '../../../shared/clock.ts';
 import type { EdgeAuth } from '../auth.ts';
+import type { Cluster } from '../cluster.ts';
 import type { EdgeDeliveries } from '../deliveries.ts';
 import type { Hub } from '../hub.ts';
 import type { Metrics } from '../metrics.ts';
@@ -16,6 +17,8 @@ export interface EdgeContext {
   clock: Clock;
   log(entry: Record<string, unknown>): void;
   deliveries: EdgeDeliveries | undefined;
+  /** Which instance serves and delivers each device (one edge alone: this one, always). */
+  cluster: Cluster;
   auth: EdgeAuth;
   metrics: Metrics;
   feeds: ToolbarFeeds;

@@ -32,7 +32,8 @@ export function serveDeviceList(app: Hono, e: EdgeContext): void {
   serve(app, listDevices, async (c) => {
     const scope = await e.auth.forListing(c.req.header('authorization'));
     const list = await e.store.listDevices(scope.kind === 'tenant' ? scope.tenant : undefined);
-    return { status: 200, body: list.map((d) => ({ ...toPublicDevice(d), online: e.hub.info(d.mac).online })) };
+    const online = await e.cluster.online(list.map((d) => d.mac));
+    return { status: 200, body: list.map((d) => ({ ...toPublicDevice(d), online: online.has(d.mac) })) };
   });
 }
 

@@ -55,6 +55,7 @@ export function wireTunnels(app: Hono, e: EdgeContext, o: { heartbeatMs: number 
           hub.attach(s);
           metrics.inc('coocenter_edge_tunnel_connects_total');
           log({ msg: 'tunnel online', mac, agentVersion: s.facts?.agentVersion, asteriskVersion: s.facts?.asteriskVersion });
+          e.cluster.attached(mac);
           void e.deliveries?.kick(mac);
         },
         onFacts: (s) => hub.updateFacts(s),
@@ -62,11 +63,13 @@ export function wireTunnels(app: Hono, e: EdgeContext, o: { heartbeatMs: number 
         onLive: (m, events) => feeds.of(m).publish(events),
         onCommitted: (m, count) => {
           metrics.inc('coocenter_edge_events_committed_total', {}, count);
+          e.cluster.committed(m);
           void e.deliveries?.kick(m);
         },
         onClosed: (s, code, reason) => {
           metrics.inc('coocenter_edge_tunnel_closes_total', { code: String(code) });
           hub.detach(s, code, reason);
+          if (!hub.session(s.mac)) e.cluster.detached(s.mac);
         },
       });
     },
