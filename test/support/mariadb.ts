@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import mysql from 'mysql2/promise';
+import { freePort } from './free-port.ts';
 
 /**
  * A real MariaDB server (Debian's mariadb-server: `mariadbd`, `mariadb-install-db`) of the test's
@@ -47,17 +47,6 @@ function binary(name: string): string {
     }
   }
   throw new Error(`${name} not found: install Debian's mariadb-server (apt-get install mariadb-server); .ci/run does`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const running = new Set<ChildProcess>();

@@ -1,0 +1,163 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { EdgeStore } from '../../edge/core/store.ts';
+import { openPgStore } from '../../edge/node/pg-store.ts';
+import { openSqliteStore } from '../../edge/node/sqlite-store.ts';
+import { tempDataDir } from '../support/edge-harness.ts';
+import { startPostgres, type Postgres } from '../support/postgres.ts';
+
+const MAC = '02:00:00:00:00:01';
+const events = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ seq: from + i, type: 'hangup', body: `{"n":${from + i}}` }));
+
+type Opened = EdgeStore & { close(): void | Promise<void> };
+/** Where one test's store lives: opened again on the same storage, as after an edge restart. */
+interface Place {
+  open(): Promise<Opened>;
+  remove(): void;
+}
+
+let pg: Postgres | undefined;
+beforeAll(async () => {
+  pg = await startPostgres();
+}, 60_000);
+afterAll(() => pg?.close());
+
+const backends: { name: string; place(): Promise<Place> }[] = [
+  {
+    name: 'SQLite',
+    async place() {
+      const dir = tempDataDir();
+      return { open: async () => openSqliteStore(`${dir.dir}/edge.sqlite`), remove: dir.remove };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    async place() {
+      const url = await pg!.createDatabase();
+      return { open: () => openPgStore(url), remove: () => {} };
+    },
+  },
+];
+
+describe.each(backends)('$name edge store', (backend) => {
+  let store: Opened;
+  let place: Place;
+  afterEach(async () => {
+    await store.close();
+    place.remove();
+  });
+  const open = async () => {
+    place = await backend.place();
+    store = await place.open();
+  };
+  const reopen = async () => {
+    await store.close();
+    store = await place.open();
+  };
+
+  it('marks delivered only the head run of one epoch up to the acked seq', async () => {
+    await open();
+    await store.commitEvents(MAC, 'old', events(5, 3), 1);
+    await store.commitEvents(MAC, 'new', events(0, 3), 2);
+    // seq 6 of the old epoch: 5 and 6 go, 7 stays; the new epoch's 0..2 are not touched though below 6.
+    await store.ackEvents(MAC, 6);
+    expect((await store.peekEvents(MAC, 10)).map((e) => `${e.epoch}:${e.seq}`)).toEqual(['old:7', 'new:0', 'new:1', 'new:2']);
+    // Past the end of the old epoch: stops at the new epoch's first event.
+    await store.ackEvents(MAC, 100);
+    expect((await store.peekEvents(MAC, 10)).map((e) => `${e.epoch}:${e.seq}`)).toEqual(['new:0', 'new:1', 'new:2']);
+    await store.ackEvents(MAC, 1);
+    expect(await store.waitingCount(MAC)).toBe(1);
+    await store.ackEvents(MAC, 2);
+    expect(await store.peekEvents(MAC, 10)).toEqual([]);
+  });
+
+  it('ignores replays at or below the committed seq, within a batch too, and after they were pruned', async () => {
+    await open();
+    await store.commitEvents(MAC, 'e', events(0, 3), 1);
+    // 1..2 again, 3 new, then 2 once more inside the same batch: only 3 and 4 are stored.
+    await store.commitEvents(MAC, 'e', [...events(1, 3), ...events(2, 1), ...events(4, 1)], 2);
+    expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([0, 1, 2, 3, 4]);
+    expect(await store.committedSeq(MAC, 'e')).toBe(4);
+    expect(await store.committedSeq(MAC, 'other')).toBe(-1);
+    await store.ackEvents(MAC, 4);
+    expect(await store.pruneDelivered(3)).toBe(5);
+    await store.commitEvents(MAC, 'e', events(0, 5), 4);
+    expect(await store.waitingCount(MAC)).toBe(0);
+    expect(await store.committedSeq(MAC, 'e')).toBe(4);
+  });
+
+  it('replays delivered events of the latest epoch and redelivers a dead letter by its seq', async () => {
+    await open();
+    await store.commitEvents(MAC, 'a', events(0, 2), 1);
+    await store.commitEvents(MAC, 'b', events(0, 4), 1);
+    await store.ackEvents(MAC, 1);
+    await store.ackEvents(MAC, 3);
+    expect(await store.replayFrom(MAC, 2)).toBe(2);
+    expect((await store.peekEvents(MAC, 10)).map((e) => `${e.epoch}:${e.seq}`)).toEqual(['b:2', 'b:3']);
+    expect(await store.replayFrom(MAC, 9)).toBe(-1);
+    await store.deadLetter(MAC, { epoch: 'b', seq: 2, type: 'hangup', body: '{"n":2}' }, 'receiver answered 410', 7);
+    expect(await store.deadLetterCount(MAC)).toBe(1);
+    expect(await store.listDeadLetters(MAC)).toEqual([{ epoch: 'b', seq: 2, type: 'hangup', body: '{"n":2}', reason: 'receiver answered 410', at: 7 }]);
+    expect(await store.removeDeadLetter(MAC, 2)).toBe(true);
+    expect(await store.removeDeadLetter(MAC, 2)).toBe(false);
+    expect(await store.deleteDevice(MAC)).toBe(false);
+    expect(await store.waitingCount(MAC)).toBe(0);
+    expect(await store.committedSeq(MAC, 'b')).toBe(-1);
+  });
+
+  it('keeps acks and committed events across a reopen', async () => {
+    await open();
+    await store.commitEvents(MAC, 'e', events(0, 4), 1);
+    await store.ackEvents(MAC, 1);
+    await reopen();
+    expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([2, 3]);
+    expect(await store.committedSeq(MAC, 'e')).toBe(3);
+  });
+
+  it('keeps the head retry state and idempotent answers across a reopen, and forgets expired answers', async () => {
+    await open();
+    const state = { epoch: 'e', seq: 7, attempts: 3, rejections: 0, nextAttemptAt: 1_000_000, lastError: { at: 5, status: 500, message: 'receiver answered 500' } };
+    await store.putRetryState(MAC, state);
+    await store.putIdempotent('dev\nclick-number\nk1', { fingerprint: 'f', answer: { status: 200, body: { status: 'success' } }, expiresAt: 2_000 }, 1_000);
+    await reopen();
+    expect(await store.getRetryState(MAC)).toEqual(state);
+    expect(await store.getIdempotent('dev\nclick-number\nk1', 1_500)).toEqual({ fingerprint: 'f', answer: { status: 200, body: { status: 'success' } }, expiresAt: 2_000 });
+    expect(await store.getIdempotent('dev\nclick-number\nk1', 2_000)).toBeUndefined();
+    // A later write prunes what expired.
+    await store.putIdempotent('dev\nclick-number\nk2', { fingerprint: 'g', answer: { status: 200, body: null }, expiresAt: 9_000 }, 3_000);
+    expect(await store.getIdempotent('dev\nclick-number\nk1', 0)).toBeUndefined();
+    await store.putRetryState(MAC, null);
+    expect(await store.getRetryState(MAC)).toBeNull();
+  });
+
+  it('keeps a backfilled event id through commit, peek and dead letters', async () => {
+    await open();
+    const id = `bf_${'a'.repeat(32)}`;
+    await store.commitEvents(MAC, 'e', [{ seq: 0, type: 'cdr', body: '{}', id }, { seq: 1, type: 'cdr', body: '{}' }], 1);
+    expect(await store.peekEvents(MAC, 10)).toEqual([
+      { epoch: 'e', seq: 0, type: 'cdr', body: '{}', id },
+      { epoch: 'e', seq: 1, type: 'cdr', body: '{}' },
+    ]);
+    await store.deadLetter(MAC, { epoch: 'e', seq: 0, type: 'cdr', body: '{}', id }, 'x', 2);
+    expect((await store.listDeadLetters(MAC))[0]).toMatchObject({ seq: 0, id });
+  });
+});
+
+describe('SQLite edge store: a file from an older edge', () => {
+  it('gets the webhook-id column added when it is opened', async () => {
+    const dir = tempDataDir();
+    const file = `${dir.dir}/edge.sqlite`;
+    // A file written before the column existed.
+    openSqliteStore(file).close();
+    const raw = (await import('../../edge/node/sqlite-store.ts')).sqliteEngine() === 'node:sqlite'
+      ? (await import('../../edge/node/sqlite-node.ts')).openNodeSqlite(file)
+      : (await import('../../edge/node/sqlite-better.ts')).openBetterSqlite(file);
+    raw.driver.script('DROP TABLE events; CREATE TABLE events (pos INTEGER PRIMARY KEY AUTOINCREMENT, mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT, dead_at INTEGER, UNIQUE (mac, epoch, seq))');
+    raw.close();
+    const store = openSqliteStore(file);
+    const id = `bf_${'a'.repeat(32)}`;
+    await store.commitEvents(MAC, 'e', [{ seq: 0, type: 'cdr', body: '{}', id }], 1);
+    expect(await store.peekEvents(MAC, 10)).toEqual([{ epoch: 'e', seq: 0, type: 'cdr', body: '{}', id }]);
+    store.close();
+    dir.remove();
+  });
+});
