@@ -12,6 +12,7 @@ import { createSqlStore, type SqlDriver } from '../core/sql-store.ts';
 import type { EdgeStore, TenantKeyRecord } from '../core/store.ts';
 import type { DeviceFacts, RestoredSession, TunnelSession } from '../core/tunnel-session.ts';
 import { AlarmClock } from './alarm-clock.ts';
+import { deferredAcks } from './deferred-acks.ts';
 import { deviceStore, syncTenantKeys } from './device-store.ts';
 import { doSql } from './do-sql.ts';
 import { listVar, log, msVar } from './log.ts';
@@ -60,15 +61,8 @@ export class DeviceObject {
     this.db = doSql(ctx.storage);
     this.local = createSqlStore(this.db);
     this.db.script('CREATE TABLE IF NOT EXISTS tunnel_facts (mac TEXT PRIMARY KEY, facts TEXT NOT NULL)');
-    const registryBacked = deviceStore(this.local, env);
-    // Every ack may be the first delivered event kept: retention then arms its prune.
-    const store: EdgeStore = {
-      ...registryBacked,
-      async ackEvents(mac, uptoSeq) {
-        await registryBacked.ackEvents(mac, uptoSeq);
-        retention.delivered();
-      },
-    };
+    // Every ack written may be the first delivered event kept: retention then arms its prune.
+    const store = deferredAcks(deviceStore(this.local, env), () => retention.delivered());
     this.heartbeatMs = msVar(env.HEARTBEAT_MS) ?? 10_000;
     ctx.setWebSocketAutoResponse(new workerd.WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG));
     this.hub = new Hub({ clock: systemClock, log, onChange: (mac, session) => this.tunnelChanged(mac, session) });
