@@ -13,15 +13,21 @@ import { createEdgeApp, type EdgeRateLimits } from '../core/app.ts';
 import { EdgeDeliveries } from '../core/deliveries.ts';
 import { Hub } from '../core/hub.ts';
 import { KEEP_DELIVERED_MS } from '../core/retention.ts';
+import type { EdgeStore } from '../core/store.ts';
 import { createNodeSigner } from './hmac-signer.ts';
 import { createHttpFetch } from './http-fetch.ts';
+import { openPgStore } from './pg-store.ts';
 import { openSqliteStore } from './sqlite-store.ts';
 
 export interface EdgeServerOptions {
   port: number;
   host: string;
-  /** Folder of edge.sqlite; created when missing. */
-  dataDir: string;
+  /** Folder of edge.sqlite; created when missing. Not used with `databaseUrl`. */
+  dataDir?: string;
+  /** `postgres://...`: the store is this PostgreSQL database, shared with other edges, instead of SQLite. */
+  databaseUrl?: string;
+  /** With `databaseUrl`: how long to wait for PostgreSQL at start (ms; 60 s). */
+  databaseWaitMs?: number;
   adminKey: string | undefined;
   log(entry: Record<string, unknown>): void;
   clock?: Clock;
@@ -38,6 +44,8 @@ export interface EdgeServerOptions {
 export interface EdgeServer {
   url: string;
   port: number;
+  /** Where the state is, for the start line: `data in ./data, SQLite through node:sqlite` or `PostgreSQL 15.18 at host:5432/edge`. */
+  store: string;
   close(): Promise<void>;
 }
 
@@ -45,12 +53,23 @@ const TUNNEL_PATH = '/agent/tunnel';
 /** How often the Node edge prunes delivered events past their retention (it is awake anyway). */
 const PRUNE_EVERY_MS = 3600_000;
 
-/** The Node edge: the core app over node:http, the tunnel over `ws`, state in <data>/edge.sqlite. */
+/** The state of the edge: one SQLite file, or a PostgreSQL database when a URL is given. */
+async function openStore(opts: EdgeServerOptions): Promise<{ store: EdgeStore & { close(): void | Promise<void> }; where: string }> {
+  if (opts.databaseUrl) {
+    const store = await openPgStore(opts.databaseUrl, { log: opts.log, ...(opts.databaseWaitMs !== undefined ? { waitMs: opts.databaseWaitMs } : {}) });
+    return { store, where: store.describe() };
+  }
+  if (!opts.dataDir) throw new Error('the edge needs a data folder (SQLite) or a PostgreSQL URL');
+  mkdirSync(opts.dataDir, { recursive: true });
+  const store = openSqliteStore(join(opts.dataDir, 'edge.sqlite'));
+  return { store, where: `data in ${opts.dataDir}, SQLite through ${store.engine}` };
+}
+
+/** The Node edge: the core app over node:http, the tunnel over `ws`, state in <data>/edge.sqlite or PostgreSQL. */
 export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServer> {
   const clock = opts.clock ?? systemClock;
   const { log } = opts;
-  mkdirSync(opts.dataDir, { recursive: true });
-  const store = openSqliteStore(join(opts.dataDir, 'edge.sqlite'));
+  const { store, where } = await openStore(opts);
   const hub = new Hub({ clock, log });
   const deliveries = new EdgeDeliveries({ store, hub, clock, log, fetch: opts.fetch ?? createHttpFetch(), createSigner: createNodeSigner });
   const edge = createEdgeApp({
@@ -113,10 +132,16 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
   }, Math.min(PRUNE_EVERY_MS, keepDeliveredMs));
   prune.unref();
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, opts.host, () => resolve());
+    });
+  } catch (e) {
+    clearInterval(prune);
+    await store.close();
+    throw e;
+  }
   const port = (server.address() as AddressInfo).port;
 
   // Devices whose events waited while the edge was down: deliver to the admin URL right away
@@ -126,6 +151,7 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
   return {
     url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
     port,
+    store: where,
     async close() {
       clearInterval(prune);
       hub.closeAll(CloseCode.GOING_AWAY, 'edge shutting down');
@@ -136,7 +162,7 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
         server.closeAllConnections();
       });
       wss.close();
-      store.close();
+      await store.close();
     },
   };
 }
