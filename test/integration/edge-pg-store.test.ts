@@ -116,7 +116,7 @@ describe('PostgreSQL edge store: the server restarting', () => {
   });
 });
 
-describe('PostgreSQL edge store: migrations', () => {
+describe('PostgreSQL edge store: migrations, and what it asks of the database', () => {
   it('applies each file once, in name order, with three edges starting at once; a file dropped in later is applied next start', async () => {
     const url = await pg.createDatabase();
     const dir = mkdtempSync(join(tmpdir(), 'coo-migrations-'));
@@ -133,6 +133,16 @@ describe('PostgreSQL edge store: migrations', () => {
     writeFileSync(join(dir, '003_broken.sql'), 'CREATE TABLE broken (id int); SELECT nonsense FROM nowhere;');
     await expect(migratePg(clients[0]!, { dir })).rejects.toThrow(/^PostgreSQL migration 003_broken.sql failed: relation "nowhere" does not exist/);
     expect(await clients[0]!`SELECT to_regclass('broken') AS t`).toEqual([{ t: null }]);
+  });
+
+  it('warns when the database runs with synchronous_commit off', async () => {
+    const url = await pg.createDatabase();
+    await pg.admin.unsafe(`ALTER DATABASE ${new URL(url).pathname.slice(1)} SET synchronous_commit = off`);
+    const logs: Record<string, unknown>[] = [];
+    const store = await open(url, { log: (e) => logs.push(e) });
+    expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', msg: expect.stringMatching(/synchronous_commit=off: the edge sets it on for event commits/) }));
+    await store.commitEvents(MAC, 'e', events(0, 1), 1);
+    expect(await store.committedSeq(MAC, 'e')).toBe(0);
   });
 
   it('the store runs as a role that owns its database and nothing more', async () => {
