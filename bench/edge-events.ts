@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchMac } from './lib/bench-mac.ts';
 import type { Benchmark } from './lib/benchmark.ts';
-import { spawnNode, type Child } from './lib/child.ts';
+import { cpuMsOf, spawnNode, type Child } from './lib/child.ts';
 import { spawnReceiver, type ReceiverProcess } from './lib/receiver-process.ts';
 import type { Results } from './lib/results.ts';
 import { adminCall, spawnEdge, tempDir } from './lib/stack.ts';
@@ -15,16 +15,23 @@ const BODY = { event: 'hangup', uniqueid: '1762591289.101', channel: 'SIP/806-00
 export interface EventsRun {
   events: number;
   ms: number;
+  /** CPU time of each watched process over the same window, in ms. */
+  cpuMs: number[];
 }
 
-/** Times a child that printed `ready` from SIGUSR1 (its go) until the receiver counted `n` more POSTs. */
-async function timeChild(child: Child, receiver: ReceiverProcess, n: number): Promise<EventsRun> {
+/**
+ * Times a child that printed `ready` from SIGUSR1 (its go) until the receiver counted `n` more POSTs,
+ * and what the `watched` processes spent meanwhile.
+ */
+async function timeChild(child: Child, receiver: ReceiverProcess, n: number, watched: readonly number[] = []): Promise<EventsRun> {
   try {
     const target = (await receiver.count()) + n;
+    const cpuBefore = watched.map(cpuMsOf);
     const start = performance.now();
     child.proc.kill('SIGUSR1');
     await receiver.reached(target);
-    return { events: n, ms: performance.now() - start };
+    const ms = performance.now() - start;
+    return { events: n, ms, cpuMs: watched.map((pid, i) => cpuMsOf(pid) - cpuBefore[i]!) };
   } finally {
     await child.stop();
   }
@@ -34,7 +41,7 @@ async function timeChild(child: Child, receiver: ReceiverProcess, n: number): Pr
  * 100 devices on `edgeUrl`, each an agent's tunnel client with a prefilled in-memory outbox, all in
  * one child process; timed from the tunnels opening to the last POST the receiver child counted.
  */
-export async function measureEdgeEvents(edgeUrl: string, receiver: ReceiverProcess, dir: string): Promise<EventsRun> {
+export async function measureEdgeEvents(edgeUrl: string, receiver: ReceiverProcess, dir: string, watched: readonly number[] = []): Promise<EventsRun> {
   const tenant = (await adminCall(edgeUrl, 'POST', '/admin/tenants', { name: 'bench edge-events' })) as { id: string };
   const devices: { mac: string; token: string }[] = [];
   for (let i = 0; i < DEVICES; i++) {
@@ -45,7 +52,7 @@ export async function measureEdgeEvents(edgeUrl: string, receiver: ReceiverProce
   const file = join(dir, 'devices.json');
   writeFileSync(file, JSON.stringify(devices));
   const agents = await spawnNode(['bin/run-ts.js', 'bench/lib/edge-agents-child.ts', edgeUrl, file, String(EVENTS_PER_DEVICE), JSON.stringify(BODY)], { ready: /^ready$/ });
-  return timeChild(agents, receiver, DEVICES * EVENTS_PER_DEVICE);
+  return timeChild(agents, receiver, DEVICES * EVENTS_PER_DEVICE, watched);
 }
 
 /** The floor: the same number of POSTs from 100 concurrent loops in a child, no edge between. */
