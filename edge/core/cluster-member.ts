@@ -101,10 +101,12 @@ export class ClusterMember implements Cluster {
       );
     }
     const out = new Headers(res.headers);
-    // fetch has already undone any content encoding.
-    out.delete('content-encoding');
-    out.delete('content-length');
     out.delete('transfer-encoding');
+    // fetch has already undone a content encoding: the length was the encoded one.
+    if (out.has('content-encoding')) {
+      out.delete('content-encoding');
+      out.delete('content-length');
+    }
     return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
   }
 
@@ -126,11 +128,13 @@ export class ClusterMember implements Cluster {
 
   attached(mac: string): void {
     this.tunnels.add(mac);
-    if (this.homes.has(mac)) {
-      void this.o.homes.setOnline(mac, this.o.self.id, true).catch(() => {});
-      return;
-    }
-    void this.claim(mac);
+    void this.homeTunnel(mac);
+  }
+
+  /** Marks the tunnel held here online, claiming the home first if the claim at authorization gave up. */
+  private async homeTunnel(mac: string): Promise<void> {
+    await this.claim(mac);
+    if (this.homes.has(mac) && this.tunnels.has(mac)) await this.o.homes.setOnline(mac, this.o.self.id, true).catch(() => {});
   }
 
   detached(mac: string): void {
@@ -169,18 +173,22 @@ export class ClusterMember implements Cluster {
     throw new ApiError('NOT_FOUND', `${request.method} ${path} is not an internal route`);
   }
 
-  /** Becomes mac's home: asks the live home to hand over, or takes a free one. */
-  private async claim(mac: string): Promise<void> {
-    if (this.claiming.has(mac)) return;
+  /**
+   * Becomes mac's home: asks the live home to hand over, or takes a free one. A home that does not
+   * answer is going away, or gone while its lease runs: tried again until the lease has run out once,
+   * then the tunnel is let in anyway (it is served here; the next beat claims again).
+   */
+  async claim(mac: string): Promise<void> {
+    if (this.homes.has(mac) || this.claiming.has(mac)) return;
     this.claiming.add(mac);
+    const deadline = this.o.timers.now() + this.o.leaseMs * 1.5;
     try {
       let from: { url: string; handedOver: HandedOver } | null = null;
-      while (!this.closed && this.tunnels.has(mac) && !this.homes.has(mac)) {
+      while (!this.closed && !this.homes.has(mac)) {
         const home = await this.o.homes.home(mac);
-        if (home?.id === this.o.self.id || (!home && (await this.o.homes.take(mac, this.o.self.id, null, true)))) {
+        if (home?.id === this.o.self.id || (!home && (await this.o.homes.take(mac, this.o.self.id, null, false)))) {
           if (from?.handedOver.history) this.o.hub.inherit(mac, from.handedOver.history, from.handedOver.replaced);
           this.adopt(mac);
-          await this.o.homes.setOnline(mac, this.o.self.id, true);
           this.o.log({ msg: 'cluster: device homed here', mac, from: from?.url ?? null });
           return;
         }
@@ -189,7 +197,10 @@ export class ClusterMember implements Cluster {
           from = { url: home.url, handedOver };
           continue;
         }
-        // The home did not answer: it is going away, or already gone while its lease runs.
+        if (this.o.timers.now() > deadline) {
+          this.o.log({ level: 'warn', msg: 'cluster: the device\u2019s home did not hand over; its tunnel is served here meanwhile', mac, home: home?.url });
+          return;
+        }
         await new Promise<void>((r) => this.o.timers.setTimer(Math.max(50, this.o.leaseMs / 8), r));
       }
     } catch (e) {
@@ -274,7 +285,7 @@ export class ClusterMember implements Cluster {
     } else {
       for (const mac of before) if (this.homes.has(mac) && !mine.has(mac)) this.lose(mac, 'another edge instance took the device over');
     }
-    for (const mac of this.tunnels) if (!this.homes.has(mac)) void this.claim(mac);
+    for (const mac of this.tunnels) if (!this.homes.has(mac)) void this.homeTunnel(mac);
     try {
       for (const mac of await this.o.homes.claimOrphans(this.o.self.id, ORPHANS_PER_BEAT)) {
         this.adopt(mac);

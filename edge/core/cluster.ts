@@ -12,6 +12,11 @@ export interface Cluster {
    * device-scoped requests ask (`/devices/{mac}/...`, `/admin/devices/{mac}...`).
    */
   forward(mac: string, request: Request): Promise<Response | null>;
+  /**
+   * A tunnel for mac was authorized here: becomes its home (the old home closes its tunnel and stops
+   * delivering first), so when the agent is welcomed its requests already come here.
+   */
+  claim(mac: string): Promise<void>;
   /** A tunnel for mac was welcomed here. */
   attached(mac: string): void;
   /** mac's last tunnel here closed. */
@@ -35,6 +40,7 @@ export interface Cluster {
 export function soloCluster(hub: Hub): Cluster {
   return {
     forward: async () => null,
+    claim: async () => {},
     attached() {},
     detached() {},
     committed() {},

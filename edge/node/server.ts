@@ -2,6 +2,7 @@ import { getRequestListener } from '@hono/node-server';
 import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -9,14 +10,15 @@ import { systemClock, type Clock } from '../../shared/clock.ts';
 import { errorAnswer } from '../../shared/api/error-answer.ts';
 import { CloseCode } from '../../shared/tunnel/close-codes.ts';
 import { MAX_TEXT_FRAME } from '../../shared/tunnel/frames.ts';
-import { createEdgeApp, type EdgeRateLimits } from '../core/app.ts';
+import { createEdgeApp, DEFAULT_EDGE_RATE_LIMITS, type EdgeRateLimits } from '../core/app.ts';
 import { EdgeDeliveries } from '../core/deliveries.ts';
 import { Hub } from '../core/hub.ts';
 import { KEEP_DELIVERED_MS } from '../core/retention.ts';
 import type { EdgeStore } from '../core/store.ts';
 import { createNodeSigner } from './hmac-signer.ts';
 import { createHttpFetch } from './http-fetch.ts';
-import { openPgStore } from './pg-store.ts';
+import { createPgCluster } from './pg-cluster.ts';
+import { openPgStore, type PgStore } from './pg-store.ts';
 import { openSqliteStore } from './sqlite-store.ts';
 
 export interface EdgeServerOptions {
@@ -28,6 +30,14 @@ export interface EdgeServerOptions {
   databaseUrl?: string;
   /** With `databaseUrl`: how long to wait for PostgreSQL at start (ms; 60 s). */
   databaseWaitMs?: number;
+  /**
+   * With `databaseUrl`: the URL the other edges reach this one at (they forward a device's requests
+   * to the edge holding its tunnel). Default: http://<host>:<port>, or the machine's hostname when
+   * listening on all addresses.
+   */
+  advertiseUrl?: string;
+  /** With `databaseUrl`: how long an edge may go unheard before its devices move (ms; 6 s). */
+  clusterLeaseMs?: number;
   adminKey: string | undefined;
   log(entry: Record<string, unknown>): void;
   clock?: Clock;
@@ -54,10 +64,10 @@ const TUNNEL_PATH = '/agent/tunnel';
 const PRUNE_EVERY_MS = 3600_000;
 
 /** The state of the edge: one SQLite file, or a PostgreSQL database when a URL is given. */
-async function openStore(opts: EdgeServerOptions): Promise<{ store: EdgeStore & { close(): void | Promise<void> }; where: string }> {
+async function openStore(opts: EdgeServerOptions): Promise<{ store: EdgeStore & { close(): void | Promise<void> }; where: string; pg?: PgStore }> {
   if (opts.databaseUrl) {
     const store = await openPgStore(opts.databaseUrl, { log: opts.log, ...(opts.databaseWaitMs !== undefined ? { waitMs: opts.databaseWaitMs } : {}) });
-    return { store, where: store.describe() };
+    return { store, where: store.describe(), pg: store };
   }
   if (!opts.dataDir) throw new Error('the edge needs a data folder (SQLite) or a PostgreSQL URL');
   mkdirSync(opts.dataDir, { recursive: true });
@@ -69,9 +79,27 @@ async function openStore(opts: EdgeServerOptions): Promise<{ store: EdgeStore & 
 export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServer> {
   const clock = opts.clock ?? systemClock;
   const { log } = opts;
-  const { store, where } = await openStore(opts);
+  const { store, where, pg } = await openStore(opts);
   const hub = new Hub({ clock, log });
-  const deliveries = new EdgeDeliveries({ store, hub, clock, log, fetch: opts.fetch ?? createHttpFetch(), createSigner: createNodeSigner });
+  // On PostgreSQL the edge is one of possibly several: devices are homed, and keys counted, across them.
+  const cluster =
+    pg &&
+    createPgCluster({
+      sql: pg.sql,
+      hub,
+      log,
+      perKey: opts.rateLimits?.perKey ?? DEFAULT_EDGE_RATE_LIMITS.perKey,
+      ...(opts.clusterLeaseMs ? { leaseMs: opts.clusterLeaseMs } : {}),
+    });
+  const deliveries = new EdgeDeliveries({
+    store,
+    hub,
+    clock,
+    log,
+    fetch: opts.fetch ?? createHttpFetch(),
+    createSigner: createNodeSigner,
+    ...(cluster ? { delivers: (mac: string) => cluster.member.delivers(mac) } : {}),
+  });
   const edge = createEdgeApp({
     store,
     hub,
@@ -79,6 +107,7 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
     adminKey: opts.adminKey,
     log,
     deliveries,
+    ...(cluster ? { cluster: cluster.member, keyLimit: cluster.keyLimit } : {}),
     ...(opts.commandTimeoutMs ? { commandTimeoutMs: opts.commandTimeoutMs } : {}),
     ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
     ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}),
@@ -143,13 +172,22 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
     throw e;
   }
   const port = (server.address() as AddressInfo).port;
+  const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
 
-  // Devices whose events waited while the edge was down: deliver to the admin URL right away
-  // (a URL known only from the box's hello waits for its next hello).
-  for (const d of await store.listDevices()) void deliveries.kick(d.mac);
+  if (cluster) {
+    const wildcard = opts.host === '0.0.0.0' || opts.host === '::';
+    cluster.self.url = opts.advertiseUrl?.replace(/\/+$/, '') ?? (wildcard ? `http://${hostname()}:${port}` : url);
+    // Devices whose events waited while no edge was up are taken by the first beat.
+    await cluster.member.start(deliveries);
+    log({ msg: 'cluster: joined', instance: cluster.self.id, url: cluster.self.url });
+  } else {
+    // Devices whose events waited while the edge was down: deliver to the admin URL right away
+    // (a URL known only from the box's hello waits for its next hello).
+    for (const d of await store.listDevices()) void deliveries.kick(d.mac);
+  }
 
   return {
-    url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
+    url,
     port,
     store: where,
     async close() {
@@ -162,6 +200,7 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
         server.closeAllConnections();
       });
       wss.close();
+      await cluster?.member.close();
       await store.close();
     },
   };

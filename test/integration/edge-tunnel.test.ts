@@ -1,29 +1,11 @@
-import { DEFAULT_EDGE_RATE_LIMITS } from '../../edge/core/app.ts';
-import type { EdgeServerOptions } from '../../edge/node/server.ts';
-import { edgeContract, type ContractEdgeOptions } from '../contract/edge-contract.ts';
-import { passThenRefuse, startEdge, tempDataDir } from '../support/edge-harness.ts';
-
-/** The contract's options as the Node edge takes them. */
-function nodeOptions(o: ContractEdgeOptions): Partial<EdgeServerOptions> {
-  const { perKey, perDevice } = o.rateLimits ?? {};
-  return {
-    ...(o.commandTimeoutMs ? { commandTimeoutMs: o.commandTimeoutMs } : {}),
-    ...(o.keepDeliveredMs ? { keepDeliveredMs: o.keepDeliveredMs } : {}),
-    ...(o.rateLimits
-      ? {
-          rateLimits: {
-            perKey: perKey ? passThenRefuse(perKey) : DEFAULT_EDGE_RATE_LIMITS.perKey,
-            perDevice: perDevice ? passThenRefuse(perDevice) : DEFAULT_EDGE_RATE_LIMITS.perDevice,
-          },
-        }
-      : {}),
-  };
-}
+import { edgeContract } from '../contract/edge-contract.ts';
+import { nodeContractOptions } from '../contract/node-edge-options.ts';
+import { startEdge, tempDataDir } from '../support/edge-harness.ts';
 
 /** The edge contract against the Node edge: node:http + ws, SQLite in a temp folder. */
 edgeContract(async (o) => {
   const data = tempDataDir();
-  const options = nodeOptions(o);
+  const options = nodeContractOptions(o);
   let edge = await startEdge(data.dir, options);
   return {
     url: edge.url,

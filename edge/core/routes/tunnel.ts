@@ -40,7 +40,9 @@ export function wireTunnels(app: Hono, e: EdgeContext, o: { heartbeatMs: number 
       const raw = headers.get('x-device-mac') ?? undefined;
       const mac = raw === undefined ? undefined : normalizeMac(raw);
       if (raw !== undefined && !mac) throw new ApiError('BAD_PARAMETER', `X-Device-Mac: ${raw} is not a MAC address`, 'X-Device-Mac');
-      return (await e.auth.forTunnel(headers.get('authorization') ?? undefined, mac)).mac;
+      const device = (await e.auth.forTunnel(headers.get('authorization') ?? undefined, mac)).mac;
+      await e.cluster.claim(device);
+      return device;
     },
     openTunnel(mac, socket, runtime = {}) {
       return new TunnelSession({
