@@ -11,6 +11,9 @@ usage: coocenter-edge [--port 8787] [--host 127.0.0.1] [--data ./data | --store 
   --store       postgres://user:password@host:5432/database: keep all of it in PostgreSQL
                 instead (several edges may share it); or COOCENTER_DATABASE_URL, which --store wins over
   --store-wait  seconds to wait for PostgreSQL at start before giving up   default 60
+  --advertise-url  with --store: the URL the other edges reach this one at (they forward a
+                device's requests to the edge holding its tunnel)   default http://<host>:<port>
+  --lease       with --store: seconds an edge may go unheard before its devices move   default 6
   --cors        an origin allowed to call the API from a browser (repeatable, * for any)
   --help        this text
 
@@ -28,6 +31,8 @@ try {
       data: { type: 'string', default: './data' },
       store: { type: 'string' },
       'store-wait': { type: 'string', default: '60' },
+      'advertise-url': { type: 'string' },
+      lease: { type: 'string', default: '6' },
       cors: { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', default: false },
     },
@@ -50,6 +55,16 @@ if (!Number.isFinite(storeWait) || storeWait < 0) {
   process.stderr.write(`--store-wait: expected seconds, got ${args['store-wait']}\n`);
   process.exit(2);
 }
+const lease = Number(args.lease);
+if (!(lease >= 1 && lease <= 600)) {
+  process.stderr.write(`--lease: expected 1-600 seconds, got ${args.lease}\n`);
+  process.exit(2);
+}
+const advertiseUrl = args['advertise-url'];
+if (advertiseUrl !== undefined && !/^https?:\/\/[^/]+\/?$/.test(advertiseUrl)) {
+  process.stderr.write(`--advertise-url: expected http://host:port, got ${advertiseUrl}\n`);
+  process.exit(2);
+}
 const databaseUrl = args.store || process.env.COOCENTER_DATABASE_URL || undefined;
 if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
   process.stderr.write('--store: expected a postgres:// URL\n');
@@ -62,7 +77,9 @@ try {
   server = await startEdgeServer({
     port,
     host: args.host,
-    ...(databaseUrl ? { databaseUrl, databaseWaitMs: storeWait * 1000 } : { dataDir: args.data }),
+    ...(databaseUrl
+      ? { databaseUrl, databaseWaitMs: storeWait * 1000, clusterLeaseMs: lease * 1000, ...(advertiseUrl ? { advertiseUrl } : {}) }
+      : { dataDir: args.data }),
     adminKey,
     log,
     corsOrigins: args.cors,
