@@ -228,7 +228,7 @@ export class ClusterMember implements Cluster {
     }
   }
 
-  /** Another instance holds mac's new tunnel: close ours, finish the webhook in flight, pass the home on. */
+  /** Another instance holds mac's new tunnel: close ours, stop delivering (a cut POST is resent), pass the home on. */
   private async handOver(mac: string, to: string): Promise<HandedOver> {
     // Not (or no longer) the home: nothing to pass on; the asker reads the home again.
     if (!this.homes.has(mac)) return { history: null, replaced: false };
