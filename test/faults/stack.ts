@@ -294,7 +294,7 @@ export function commandProbe(stack: Stack, boundMs: number, everyMs = 250) {
       // Answered: a 200, or an error status with a message a person can act on, within the bound;
       // while the edge itself is down the connection is refused at once, which is as clear.
       const ok = all.filter((r) => r.ms <= boundMs && (r.status === 200 || (r.status >= 400 && (r.message ?? '').length > 10) || (r.status === 0 && r.message === 'fetch failed')));
-      return { sent: all.length, ok: ok.length, worst: all };
+      return { sent: all.length, ok: ok.length, worst: all, notOk: all.filter((r) => !ok.includes(r)) };
     },
   };
 }
