@@ -4,6 +4,7 @@ import { BenchError } from './lib/bench-error.ts';
 import type { Benchmark } from './lib/benchmark.ts';
 import { Results } from './lib/results.ts';
 import { agentRssBenchmark } from './agent-rss.ts';
+import { clusterBenchmark } from './cluster.ts';
 import { deliveryBenchmark } from './delivery.ts';
 import { edgeEventsBenchmark } from './edge-events.ts';
 import { eventsBenchmark } from './events.ts';
@@ -13,7 +14,7 @@ import { relayBenchmark } from './relay.ts';
 import { tunnelsBenchmark } from './tunnels.ts';
 import { workersBenchmark } from './workers.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [parserBenchmark, eventsBenchmark, deliveryBenchmark, agentRssBenchmark, relayBenchmark, tunnelsBenchmark, edgeEventsBenchmark, faultsRealBenchmark, workersBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [parserBenchmark, eventsBenchmark, deliveryBenchmark, agentRssBenchmark, relayBenchmark, tunnelsBenchmark, edgeEventsBenchmark, faultsRealBenchmark, workersBenchmark, clusterBenchmark];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((n) => !BENCHMARKS.some((b) => b.name === n));

@@ -6,8 +6,8 @@ import type { Results } from './results.ts';
 
 export const RELAY_RATE = 1000;
 /** Time per side, cut into interleaved slices so load from neighbours hits both sides alike. */
-const SLICES = 5;
-const SLICE_MS = 2000;
+export const SLICES = 5;
+export const SLICE_MS = 2000;
 const WARMUP_MS = 1000;
 
 export interface RelayFigures {
@@ -15,26 +15,38 @@ export interface RelayFigures {
   direct: number[];
   /** A request the edge answers at its door, before any device, tunnel or agent, when asked for. */
   door?: number[];
+  /** The same relayed request by other routes (another edge, another instance), when asked for. */
+  routes?: Record<string, number[]>;
   rate?: number;
+}
+
+/** Where a relayed current-calls goes: an edge, the device, and the tenant's key there. */
+export interface RelayRoute {
+  edgeUrl: string;
+  mac: string;
+  tenantKey: string;
 }
 
 /**
  * current-calls relayed through an edge (REST -> edge -> tunnel -> agent -> AMI -> back), and the
  * same AMI action (CoreShowChannels) sent directly to the same simulator, each at RELAY_RATE.
  */
-export async function measureRelay(o: { edgeUrl: string; mac: string; tenantKey: string; direct: AmiClient; rate: number; doorPath?: string }): Promise<RelayFigures> {
-  const url = `${o.edgeUrl}/devices/${o.mac}/coocenter-api/extensions/current-calls`;
-  const relayed = async () => {
-    const res = await postJson(url, { authorization: `Bearer ${o.tenantKey}` });
-    const body = JSON.parse(res.text) as { status?: string };
-    if (res.status !== 200 || body.status !== 'success') throw new BenchError(`relayed current-calls answered ${res.status} ${res.text}`);
-  };
+export async function measureRelay(
+  o: RelayRoute & { direct: AmiClient; rate: number; doorPath?: string; /** Timed as more sides, interleaved with the others. */ routes?: Record<string, RelayRoute> },
+): Promise<RelayFigures> {
   const direct = () => o.direct.action({ Action: 'CoreShowChannels' });
   const out: RelayFigures = { relayed: [], direct: [] };
   const sides: [number[], () => Promise<unknown>][] = [
-    [out.relayed, relayed],
+    [out.relayed, relayedVia(o)],
     [out.direct, direct],
   ];
+  if (o.routes) {
+    out.routes = {};
+    for (const [name, route] of Object.entries(o.routes)) {
+      const into: number[] = (out.routes[name] = []);
+      sides.push([into, relayedVia(route)]);
+    }
+  }
   if (o.doorPath) {
     const doorUrl = `${o.edgeUrl}${o.doorPath}`;
     out.door = [];
@@ -51,6 +63,16 @@ export async function measureRelay(o: { edgeUrl: string; mac: string; tenantKey:
   for (const [into] of sides) into.sort((a, b) => a - b);
   out.rate = o.rate;
   return out;
+}
+
+/** Sends one relayed current-calls by `r`; throws unless the agent answered with success. */
+function relayedVia(r: RelayRoute): () => Promise<void> {
+  const url = `${r.edgeUrl}/devices/${r.mac}/coocenter-api/extensions/current-calls`;
+  return async () => {
+    const res = await postJson(url, { authorization: `Bearer ${r.tenantKey}` });
+    const body = JSON.parse(res.text) as { status?: string };
+    if (res.status !== 200 || body.status !== 'success') throw new BenchError(`relayed current-calls via ${r.edgeUrl} answered ${res.status} ${res.text}`);
+  };
 }
 
 /**
