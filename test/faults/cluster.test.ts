@@ -44,11 +44,15 @@ function timedDeliveries(s: Stack): number[] {
 /** A command every 250 ms as the row's probe sends them, each with when it was sent. */
 function timedCommands(s: Stack) {
   const sent: Promise<{ at: number; status: number; ms: number; message?: string }>[] = [];
+  const times: number[] = [];
   const timer = setInterval(() => {
     const at = Date.now();
+    times.push(at);
     sent.push(s.command().then((r) => ({ at, ...r })));
   }, 250);
   return {
+    /** How many commands were sent after `t`. */
+    sentAfter: (t: number) => times.filter((at) => at > t).length,
     async stop() {
       clearInterval(timer);
       return Promise.all(sent);
@@ -94,6 +98,8 @@ describe('the cluster under a steady stream of calls: three edge processes on on
         // Taken over: everything the agent spooled until it was back online reaches the receiver.
         await until(() => s.tally.delivered >= generatedAtOnline && s.tally.delivered > deliveredAtKill, `the ${generatedAtOnline} events spooled until the agent was back delivered`, 30_000);
         const movedAt = Date.now();
+        // A takeover quicker than the probe's period still needs commands sent after it to judge.
+        await until(() => probe.sentAfter(onlineAt + 500) >= 2, 'two commands sent after the agent was back online', 5000);
         commands = await probe.stop();
         const firstAfter = delivered.find((t) => t > killedAt);
         const failed = commands.filter((r) => r.status !== 200);
