@@ -38,6 +38,8 @@ export class ClusterMember implements Cluster {
   private readonly homes = new Set<string>();
   private readonly tunnels = new Set<string>();
   private readonly claiming = new Set<string>();
+  /** Devices being handed over from here: not ours to take back until the store says where they went. */
+  private readonly leaving = new Set<string>();
   private deliveries: EdgeDeliveries | undefined;
   private secret = '';
   private lastBeat = 0;
@@ -115,7 +117,7 @@ export class ClusterMember implements Cluster {
    * request, so its requests are all counted, and its state kept, in one place.
    */
   private async homeFor(mac: string): Promise<Instance | null> {
-    for (let tries = 0; tries < 3; tries++) {
+    for (let tries = 0; tries < 3 && !this.leaving.has(mac); tries++) {
       const home = await this.o.homes.home(mac);
       if (home) return home.id === this.o.self.id ? null : home;
       if (await this.o.homes.take(mac, this.o.self.id, null, false)) {
@@ -186,13 +188,14 @@ export class ClusterMember implements Cluster {
       let from: { url: string; handedOver: HandedOver } | null = null;
       while (!this.closed && !this.homes.has(mac)) {
         const home = await this.o.homes.home(mac);
-        if (home?.id === this.o.self.id || (!home && (await this.o.homes.take(mac, this.o.self.id, null, false)))) {
+        const leaving = this.leaving.has(mac);
+        if (!leaving && (home?.id === this.o.self.id || (!home && (await this.o.homes.take(mac, this.o.self.id, null, false))))) {
           if (from?.handedOver.history) this.o.hub.inherit(mac, from.handedOver.history, from.handedOver.replaced);
           this.adopt(mac);
           this.o.log({ msg: 'cluster: device homed here', mac, from: from?.url ?? null });
           return;
         }
-        const handedOver = home && (await this.askHandover(home, mac));
+        const handedOver = home && home.id !== this.o.self.id && (await this.askHandover(home, mac));
         if (home && handedOver) {
           from = { url: home.url, handedOver };
           continue;
@@ -228,16 +231,22 @@ export class ClusterMember implements Cluster {
     }
   }
 
-  /** Another instance holds mac's new tunnel: close ours, stop delivering (a cut POST is resent), pass the home on. */
+  /** Another instance holds mac's new tunnel: close ours, let the webhook in flight finish, pass the home on. */
   private async handOver(mac: string, to: string): Promise<HandedOver> {
     // Not (or no longer) the home: nothing to pass on; the asker reads the home again.
     if (!this.homes.has(mac)) return { history: null, replaced: false };
     const session = this.o.hub.session(mac);
     const handedOver = { history: this.o.hub.history(mac), replaced: session !== undefined };
     this.homes.delete(mac);
-    session?.close(CloseCode.REPLACED, 'a newer connection for this MAC took over, on another edge instance');
-    await this.deliveries?.remove(mac);
-    await this.o.homes.take(mac, to, this.o.self.id, false);
+    this.leaving.add(mac);
+    try {
+      session?.close(CloseCode.REPLACED, 'a newer connection for this MAC took over, on another edge instance');
+      // Within the asker's patience (askHandover's timeout), with room for the store write after.
+      await this.deliveries?.handOver(mac, Math.max(500, this.o.leaseMs / 2));
+      await this.o.homes.take(mac, to, this.o.self.id, false);
+    } finally {
+      this.leaving.delete(mac);
+    }
     this.o.log({ msg: 'cluster: device handed over', mac, to });
     return handedOver;
   }

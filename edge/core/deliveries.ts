@@ -98,6 +98,20 @@ export class EdgeDeliveries {
     }
   }
 
+  /**
+   * Stops mac's delivery for another edge to take over: the webhook in flight gets its answer (for
+   * up to `withinMs`) so the next home sends nothing twice; past that it is cut, and resent there.
+   */
+  async handOver(mac: string, withinMs: number): Promise<void> {
+    const loop = this.loops.get(mac);
+    this.loops.delete(mac);
+    if (!loop) return;
+    let cancel = () => {};
+    await Promise.race([loop.finish(), new Promise<void>((r) => (cancel = this.opts.clock.setTimer(withinMs, r)))]);
+    cancel();
+    await loop.close();
+  }
+
   async remove(mac: string): Promise<void> {
     const loop = this.loops.get(mac);
     this.loops.delete(mac);

@@ -97,6 +97,8 @@ export class Delivery {
   private operations: Promise<unknown> = Promise.resolve();
   private paused = false;
   private closed = false;
+  /** finish(): no new request; the one in flight gets its answer and its ack. */
+  private finishing = false;
   private stoppedReason: string | null = null;
   private cancelRetry: (() => void) | null = null;
   private nextAttemptAt: number | null = null;
@@ -130,7 +132,7 @@ export class Delivery {
 
   /** New entries may be waiting: send them unless a retry wait or a stop holds the queue. */
   kick(): void {
-    if (this.closed || this.paused || this.stoppedReason !== null || this.cancelRetry) return;
+    if (this.closed || this.finishing || this.paused || this.stoppedReason !== null || this.cancelRetry) return;
     if (this.pumping) {
       this.rekick = true;
       return;
@@ -207,6 +209,19 @@ export class Delivery {
     });
   }
 
+  /**
+   * Stops once the request in flight has its answer, acked if delivered and its retry state saved if
+   * not, so whoever delivers next (another edge taking the device over) starts right after it and
+   * sends nothing twice.
+   */
+  async finish(): Promise<void> {
+    this.finishing = true;
+    this.clearRetry();
+    await this.pumping;
+    this.closed = true;
+    this.clearRetry();
+  }
+
   /** Cancels waits and the request in flight; nothing is acknowledged that was not delivered. */
   async close(): Promise<void> {
     this.closed = true;
@@ -260,7 +275,7 @@ export class Delivery {
         const entries = await this.queue.peek(this.batchSize);
         if (entries.length === 0 && !this.rekick) return;
         for (const entry of entries) {
-          if (this.closed || this.paused) return;
+          if (this.closed || this.finishing || this.paused) return;
           const next = await this.deliverOne(entry);
           if (next === 'wait') return;
           // A probe delivered entries past this one: read the line again.

@@ -61,10 +61,11 @@ describe('several edges on one PostgreSQL', () => {
     const [a, b] = await pair();
     const got: string[] = [];
     const { createServer } = await import('node:http');
+    // A slow receiver: the first webhook is still waiting for its answer when the device moves.
     const hook = createServer((req, res) => {
       got.push(String(req.headers['webhook-id']));
       req.resume();
-      req.on('end', () => res.end('ok'));
+      req.on('end', () => setTimeout(() => res.end('ok'), 300));
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     cleanups.push(() => new Promise<void>((r) => hook.close(() => r())));
@@ -72,7 +73,7 @@ describe('several edges on one PostgreSQL', () => {
     const outbox = new MemoryOutbox();
     const first = startAgent(a, { mac: MAC, token: secrets.token, device: new ScriptedDevice(), outbox });
     outbox.append('cdr', { n: 0 });
-    await until(() => got.length === 1, 'the first event delivered by a');
+    await until(() => got.length === 1, 'the first event on its way from a');
     const second = startAgent(b, { mac: MAC, token: secrets.token, device: new ScriptedDevice(), outbox });
     cleanups.push(() => second.client.close());
     await second.waitFor('online');
@@ -82,7 +83,9 @@ describe('several edges on one PostgreSQL', () => {
     first.client.close();
     outbox.append('cdr', { n: 1 });
     await until(() => got.length >= 2, 'the second event delivered, now by b');
-    expect(new Set(got).size).toBe(2);
+    // a let its webhook get its answer before handing over: b started after it, nothing twice.
+    expect(got, JSON.stringify([...a.logs, ...b.logs].filter((l) => l.msg !== 'request').map((l) => [l.msg, l.mac, l.seq, l.error, l.to]))).toEqual([...new Set(got)]);
+    expect(got).toHaveLength(2);
     // The home now holds the second agent's tunnel; asked through a, the status counts the
     // replacement(s) handed over with the device (the first agent may have redialled once more
     // before the test closed it).
@@ -91,6 +94,5 @@ describe('several edges on one PostgreSQL', () => {
       return r.body.online === true ? r : undefined;
     }, 'the second agent online through a');
     expect(status.body.replacements).toBeGreaterThanOrEqual(1);
-    expect(status.body.lastDisconnect.reason).toMatch(/on another edge instance/);
   });
 });
