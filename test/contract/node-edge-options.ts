@@ -1,7 +1,7 @@
 import { DEFAULT_EDGE_RATE_LIMITS } from '../../edge/core/app.ts';
 import type { EdgeServerOptions } from '../../edge/node/server.ts';
-import { passThenRefuse } from '../support/edge-harness.ts';
-import type { ContractEdgeOptions } from './edge-contract.ts';
+import { passThenRefuse, startEdge } from '../support/edge-harness.ts';
+import type { ContractEdge, ContractEdgeOptions } from './edge-contract.ts';
 
 /** The contract's options as the Node edge takes them. */
 export function nodeContractOptions(o: ContractEdgeOptions): Partial<EdgeServerOptions> {
@@ -17,5 +17,24 @@ export function nodeContractOptions(o: ContractEdgeOptions): Partial<EdgeServerO
           },
         }
       : {}),
+  };
+}
+
+/** One Node edge as the contract drives it: a restart comes back on the same port and storage. */
+export async function startContractNodeEdge(dataDir: string, options: Partial<EdgeServerOptions>, removeStorage: () => void = () => {}): Promise<ContractEdge> {
+  let edge = await startEdge(dataDir, options);
+  return {
+    url: edge.url,
+    logs: () => edge.logs,
+    async restart(whileDown) {
+      const { port } = edge;
+      await edge.close();
+      whileDown?.();
+      edge = await startEdge(dataDir, { ...options, port });
+    },
+    async close() {
+      await edge.close();
+      removeStorage();
+    },
   };
 }

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { startPostgres, type Postgres } from '../support/postgres.ts';
+import { describe, expect, it, onTestFailed } from 'vitest';
+import { postgresForFile } from '../support/postgres-for-file.ts';
 import { until } from '../support/wait.ts';
 import { clusterEdge } from './cluster-edges.ts';
 import { COMMAND_BOUND_MS, runFault, sleep, type Injection } from './scenario.ts';
@@ -10,13 +10,9 @@ const LEASE_SEC = 2;
 /** How long PostgreSQL stays down in its row: longer than a lease, so the edges fence themselves. */
 const STORE_DOWN_MS = 3000;
 
-let pg: Postgres | undefined;
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(() => pg?.close());
+const pg = postgresForFile();
 
-const cluster = clusterEdge({ pg: () => pg!, instances: 3, leaseSec: LEASE_SEC });
+const cluster = clusterEdge({ pg: pg, instances: 3, leaseSec: LEASE_SEC });
 
 const secs = (ms: number) => (ms / 1000).toFixed(1);
 
@@ -155,7 +151,7 @@ describe('the cluster under a steady stream of calls: three edge processes on on
         const c = cluster.current;
         const delivered = timedDeliveries(s);
         const probe = timedCommands(s);
-        const pidBefore = pg!.pid;
+        const pidBefore = pg().pid;
         const printed = c.instances.map((e) => e.output().length);
         const stoppedAt = Date.now();
         const drops = s.tunnelDrops;
@@ -164,7 +160,7 @@ describe('the cluster under a steady stream of calls: three edge processes on on
         const took = await c.restartStore(STORE_DOWN_MS);
         storeWas = { stoppedAt, upAt: Date.now() };
         const upAt = Date.now();
-        const pidAfter = pg!.pid;
+        const pidAfter = pg().pid;
         const waiting = s.backlog();
         const generatedAtUp = s.generated();
         const deliveredAtUp = s.tally.delivered;

@@ -1,14 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { admin, call, MemoryOutbox, provision, ScriptedDevice, startAgent, startEdge, tempDataDir } from '../support/edge-harness.ts';
-import { startPostgres, type Postgres } from '../support/postgres.ts';
+import { postgresForFile } from '../support/postgres-for-file.ts';
 import { until } from '../support/wait.ts';
 
 const MAC = '68:69:2e:03:8b:3e';
-let pg: Postgres;
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(() => pg?.close());
+const pg = postgresForFile();
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -16,7 +12,7 @@ afterEach(async () => {
 
 /** Two edges on one fresh database, addressed directly (no load balancer): the test picks the instance. */
 async function pair() {
-  const databaseUrl = await pg.createDatabase();
+  const databaseUrl = await pg().createDatabase();
   const data = tempDataDir();
   const [a, b] = await Promise.all([startEdge(data.dir, { databaseUrl }), startEdge(data.dir, { databaseUrl })]);
   cleanups.push(async () => {

@@ -1,16 +1,11 @@
-import { afterAll, beforeAll } from 'vitest';
 import { edgeContract } from '../contract/edge-contract.ts';
 import { nodeContractOptions } from '../contract/node-edge-options.ts';
 import { startEdge, tempDataDir } from '../support/edge-harness.ts';
 import { startNginx } from '../support/nginx.ts';
-import { startPostgres, type Postgres } from '../support/postgres.ts';
+import { postgresForFile } from '../support/postgres-for-file.ts';
 
 const INSTANCES = 3;
-let pg: Postgres;
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(() => pg?.close());
+const pg = postgresForFile();
 
 /**
  * The edge contract against three Node edges on one PostgreSQL, behind Debian's nginx with the
@@ -18,7 +13,7 @@ afterAll(() => pg?.close());
  * on any instance, so nearly every case crosses the hop to the device's home.
  */
 edgeContract(async (o) => {
-  const databaseUrl = await pg.createDatabase();
+  const databaseUrl = await pg().createDatabase();
   const data = tempDataDir();
   const options = { ...nodeContractOptions(o), databaseUrl };
   const start = (port = 0) => startEdge(data.dir, { ...options, port });

@@ -4,16 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type Postgres } from '../support/postgres.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { postgresForFile } from '../support/postgres-for-file.ts';
 
 /** `coocenter-edge --store postgres://...` (or COOCENTER_DATABASE_URL), as an operator starts it. */
 const root = fileURLToPath(new URL('../..', import.meta.url));
-let pg: Postgres;
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(() => pg?.close());
+const pg = postgresForFile();
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
@@ -56,11 +52,11 @@ function edge(args: string[], env: Record<string, string> = {}) {
 
 describe('the edge bin on PostgreSQL', () => {
   it('--store wins over COOCENTER_DATABASE_URL, says where its state is, never the password, and creates no data folder', async () => {
-    const url = await pg.createDatabase();
+    const url = await pg().createDatabase();
     const data = join(tmpdir(), `coo-never-created-${process.pid}`);
     const e = edge(['--store', url, '--data', data], { COOCENTER_DATABASE_URL: 'postgres://nobody:x@127.0.0.1:1/none' });
     const line = await e.line(/^edge listening on /);
-    expect(line).toMatch(new RegExp(`^edge listening on http://127\\.0\\.0\\.1:\\d+ \\(PostgreSQL ${pg.version.replace('.', '\\.')} at 127\\.0\\.0\\.1:${pg.port}/edge_\\w+, Node v`));
+    expect(line).toMatch(new RegExp(`^edge listening on http://127\\.0\\.0\\.1:\\d+ \\(PostgreSQL ${pg().version.replace('.', '\\.')} at 127\\.0\\.0\\.1:${pg().port}/edge_\\w+, Node v`));
     const base = /listening on (\S+)/.exec(line)![1]!;
     const t = await fetch(`${base}/admin/tenants`, { method: 'POST', headers: { authorization: 'Bearer k-test', 'content-type': 'application/json' }, body: '{"name":"acme"}' });
     expect(t.status).toBe(201);
@@ -73,16 +69,16 @@ describe('the edge bin on PostgreSQL', () => {
   });
 
   it('waits for PostgreSQL from COOCENTER_DATABASE_URL, saying so, and gives up after --store-wait with a clear error', async () => {
-    const url = await pg.createDatabase();
-    await pg.stop();
+    const url = await pg().createDatabase();
+    await pg().stop();
     try {
       const e = edge(['--store-wait', '1'], { COOCENTER_DATABASE_URL: url });
       const waiting = JSON.parse(await e.line(/waiting for PostgreSQL/));
-      expect(waiting).toMatchObject({ level: 'warn', msg: expect.stringMatching(new RegExp(`^waiting for PostgreSQL at 127\\.0\\.0\\.1:${pg.port}: .*ECONNREFUSED`)) });
+      expect(waiting).toMatchObject({ level: 'warn', msg: expect.stringMatching(new RegExp(`^waiting for PostgreSQL at 127\\.0\\.0\\.1:${pg().port}: .*ECONNREFUSED`)) });
       expect(await e.exited).toBe(1);
-      expect(e.out()).toMatch(new RegExp(`"edge did not start: PostgreSQL at 127\\.0\\.0\\.1:${pg.port} did not answer within 1 s`));
+      expect(e.out()).toMatch(new RegExp(`"edge did not start: PostgreSQL at 127\\.0\\.0\\.1:${pg().port} did not answer within 1 s`));
     } finally {
-      await pg.start();
+      await pg().start();
     }
   });
 });

@@ -1,11 +1,11 @@
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { openPgClient } from '../../edge/node/pg-client.ts';
 import { migratePg, PG_MIGRATIONS_DIR } from '../../edge/node/pg-migrate.ts';
 import { openPgStore, type PgStore } from '../../edge/node/pg-store.ts';
-import { startPostgres, type Postgres } from '../support/postgres.ts';
+import { postgresForFile } from '../support/postgres-for-file.ts';
 import { until } from '../support/wait.ts';
 
 /**
@@ -17,11 +17,7 @@ const MAC = '02:00:00:00:00:01';
 const OTHER = '02:00:00:00:00:02';
 const events = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ seq: from + i, type: 'hangup', body: `{"n":${from + i}}` }));
 
-let pg: Postgres;
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(() => pg?.close());
+const pg = postgresForFile();
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -35,7 +31,7 @@ async function open(url: string, opts: Parameters<typeof openPgStore>[1] = {}): 
 
 describe('PostgreSQL edge store: two edge processes on one database', () => {
   it('commits interleaved replays of the same events from two pools once each, in seq order, for two devices at once', async () => {
-    const url = await pg.createDatabase();
+    const url = await pg().createDatabase();
     const [a, b] = [await open(url), await open(url)];
     // The agent's batches of 10, sent to edge A; edge B gets them again (a reconnect's replay),
     // shifted by 5 and in the other device order, at the same time. Each edge sends each device's
@@ -53,7 +49,7 @@ describe('PostgreSQL edge store: two edge processes on one database', () => {
   });
 
   it('rolls back a failing write alone when it shares a transaction with others', async () => {
-    const store = await open(await pg.createDatabase());
+    const store = await open(await pg().createDatabase());
     const results = await Promise.allSettled([
       store.commitEvents(MAC, 'e', events(0, 2), 1),
       // PostgreSQL text cannot hold NUL: this write fails inside the shared transaction.
@@ -68,14 +64,14 @@ describe('PostgreSQL edge store: two edge processes on one database', () => {
 
 describe('PostgreSQL edge store: the server restarting', () => {
   it('keeps everything across a PostgreSQL restart; a query while it is down fails, and the pool works again after', async () => {
-    const url = await pg.createDatabase();
+    const url = await pg().createDatabase();
     const store = await open(url);
     await store.commitEvents(MAC, 'e', events(0, 5), 1);
     await store.ackEvents(MAC, 1);
-    await pg.stop();
+    await pg().stop();
     await expect(store.commitEvents(MAC, 'e', events(5, 1), 2)).rejects.toThrow();
     await expect(store.peekEvents(MAC, 10)).rejects.toThrow();
-    await pg.start();
+    await pg().start();
     expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([2, 3, 4]);
     await store.commitEvents(MAC, 'e', events(5, 1), 2);
     expect(await store.committedSeq(MAC, 'e')).toBe(5);
@@ -85,28 +81,28 @@ describe('PostgreSQL edge store: the server restarting', () => {
   });
 
   it('waits for PostgreSQL at start, saying so, and opens once it is up', async () => {
-    const url = await pg.createDatabase();
-    await pg.stop();
+    const url = await pg().createDatabase();
+    await pg().stop();
     const logs: Record<string, unknown>[] = [];
     const opening = openPgStore(url, { log: (e) => logs.push(e), retryMs: 50 });
     try {
-      await until(() => logs.some((l) => String(l.msg).startsWith(`waiting for PostgreSQL at 127.0.0.1:${pg.port}: `)), 'the waiting log line');
+      await until(() => logs.some((l) => String(l.msg).startsWith(`waiting for PostgreSQL at 127.0.0.1:${pg().port}: `)), 'the waiting log line');
     } finally {
-      await pg.start();
+      await pg().start();
     }
     const store = await opening;
     cleanups.push(() => store.close());
     expect(logs.find((l) => String(l.msg).startsWith('waiting'))).toMatchObject({ level: 'warn', msg: expect.stringContaining('ECONNREFUSED') });
-    expect(store.describe()).toBe(`PostgreSQL ${pg.version} at 127.0.0.1:${pg.port}/${new URL(url).pathname.slice(1)}`);
+    expect(store.describe()).toBe(`PostgreSQL ${pg().version} at 127.0.0.1:${pg().port}/${new URL(url).pathname.slice(1)}`);
   });
 
   it('gives up after the wait with a clear error, and at once on a wrong password', async () => {
-    const url = await pg.createDatabase();
-    await pg.stop();
+    const url = await pg().createDatabase();
+    await pg().stop();
     try {
-      await expect(openPgStore(url, { waitMs: 300, retryMs: 50 })).rejects.toThrow(new RegExp(`^PostgreSQL at 127.0.0.1:${pg.port} did not answer within 0 s: .*ECONNREFUSED`));
+      await expect(openPgStore(url, { waitMs: 300, retryMs: 50 })).rejects.toThrow(new RegExp(`^PostgreSQL at 127.0.0.1:${pg().port} did not answer within 0 s: .*ECONNREFUSED`));
     } finally {
-      await pg.start();
+      await pg().start();
     }
     const wrong = new URL(url);
     wrong.password = 'wrong';
@@ -118,7 +114,7 @@ describe('PostgreSQL edge store: the server restarting', () => {
 
 describe('PostgreSQL edge store: migrations, and what it asks of the database', () => {
   it('applies each file once, in name order, with three edges starting at once; a file dropped in later is applied next start', async () => {
-    const url = await pg.createDatabase();
+    const url = await pg().createDatabase();
     const dir = mkdtempSync(join(tmpdir(), 'coo-migrations-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     copyFileSync(join(PG_MIGRATIONS_DIR, '001_store.sql'), join(dir, '001_store.sql'));
@@ -136,8 +132,8 @@ describe('PostgreSQL edge store: migrations, and what it asks of the database', 
   });
 
   it('warns when the database runs with synchronous_commit off', async () => {
-    const url = await pg.createDatabase();
-    await pg.admin.unsafe(`ALTER DATABASE ${new URL(url).pathname.slice(1)} SET synchronous_commit = off`);
+    const url = await pg().createDatabase();
+    await pg().admin.unsafe(`ALTER DATABASE ${new URL(url).pathname.slice(1)} SET synchronous_commit = off`);
     const logs: Record<string, unknown>[] = [];
     const store = await open(url, { log: (e) => logs.push(e) });
     expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', msg: expect.stringMatching(/synchronous_commit=off: the edge sets it on for event commits/) }));
@@ -146,7 +142,7 @@ describe('PostgreSQL edge store: migrations, and what it asks of the database', 
   });
 
   it('the store runs as a role that owns its database and nothing more', async () => {
-    const store = await open(await pg.createDatabase());
+    const store = await open(await pg().createDatabase());
     expect(await store.sql`SELECT rolsuper AS super FROM pg_roles WHERE rolname = current_user`).toEqual([{ super: false }]);
   });
 });

@@ -1,9 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { EdgeStore } from '../../edge/core/store.ts';
 import { openPgStore } from '../../edge/node/pg-store.ts';
 import { openSqliteStore } from '../../edge/node/sqlite-store.ts';
 import { tempDataDir } from '../support/edge-harness.ts';
-import { startPostgres, type Postgres } from '../support/postgres.ts';
+import { postgresForFile } from '../support/postgres-for-file.ts';
 
 const MAC = '02:00:00:00:00:01';
 const events = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ seq: from + i, type: 'hangup', body: `{"n":${from + i}}` }));
@@ -15,11 +15,7 @@ interface Place {
   remove(): void;
 }
 
-let pg: Postgres | undefined;
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(() => pg?.close());
+const pg = postgresForFile();
 
 const backends: { name: string; place(): Promise<Place> }[] = [
   {
@@ -32,7 +28,7 @@ const backends: { name: string; place(): Promise<Place> }[] = [
   {
     name: 'PostgreSQL',
     async place() {
-      const url = await pg!.createDatabase();
+      const url = await pg().createDatabase();
       return { open: () => openPgStore(url), remove: () => {} };
     },
   },
