@@ -258,8 +258,8 @@ export class Delivery {
       return await fn();
     } finally {
       this.paused = false;
-      const wait = resumeAt === null || this.head.seq === -1 ? 0 : resumeAt - this.clock.now();
-      if (wait > 0 && this.stoppedReason === null && !this.closed) this.scheduleRetry(wait);
+      const resumes = resumeAt !== null && this.head.seq !== -1 && resumeAt > this.clock.now();
+      if (resumes && this.stoppedReason === null && !this.closed) this.scheduleRetryAt(resumeAt);
       else this.kick();
     }
   }
@@ -352,9 +352,8 @@ export class Delivery {
     this.head.attempts = saved.attempts;
     this.head.rejections = saved.rejections;
     if (saved.lastError) this.lastError = { ...saved.lastError, seq: saved.seq };
-    const wait = saved.nextAttemptAt === null ? 0 : saved.nextAttemptAt - this.clock.now();
-    if (wait <= 0) return false;
-    this.scheduleRetry(wait);
+    if (saved.nextAttemptAt === null || saved.nextAttemptAt <= this.clock.now()) return false;
+    this.scheduleRetryAt(saved.nextAttemptAt);
     return true;
   }
 
@@ -417,9 +416,14 @@ export class Delivery {
   }
 
   private scheduleRetry(ms: number): void {
+    this.scheduleRetryAt(this.clock.now() + ms);
+  }
+
+  /** Takes an absolute time so a restored schedule keeps the exact instant it was saved with. */
+  private scheduleRetryAt(at: number): void {
     this.clearRetry();
-    this.nextAttemptAt = this.clock.now() + ms;
-    this.cancelRetry = this.clock.setTimer(ms, () => {
+    this.nextAttemptAt = at;
+    this.cancelRetry = this.clock.setTimer(Math.max(0, at - this.clock.now()), () => {
       this.cancelRetry = null;
       this.nextAttemptAt = null;
       this.kick();
