@@ -17,6 +17,8 @@ export interface RelayFigures {
   door?: number[];
   /** The same relayed request by other routes (another edge, another instance), when asked for. */
   routes?: Record<string, number[]>;
+  /** The same request through the bare relay of the same processes (bench/lib/bare-relay-child.ts), when asked for. */
+  floor?: number[];
   rate?: number;
 }
 
@@ -32,7 +34,15 @@ export interface RelayRoute {
  * same AMI action (CoreShowChannels) sent directly to the same simulator, each at RELAY_RATE.
  */
 export async function measureRelay(
-  o: RelayRoute & { direct: AmiClient; rate: number; doorPath?: string; /** Timed as more sides, interleaved with the others. */ routes?: Record<string, RelayRoute> },
+  o: RelayRoute & {
+    direct: AmiClient;
+    rate: number;
+    doorPath?: string;
+    /** Timed as more sides, interleaved with the others. */
+    routes?: Record<string, RelayRoute>;
+    /** Where the bare relay of the same processes listens. */
+    floorUrl?: string;
+  },
 ): Promise<RelayFigures> {
   const direct = () => o.direct.action({ Action: 'CoreShowChannels' });
   const out: RelayFigures = { relayed: [], direct: [] };
@@ -46,6 +56,10 @@ export async function measureRelay(
       const into: number[] = (out.routes[name] = []);
       sides.push([into, relayedVia(route)]);
     }
+  }
+  if (o.floorUrl) {
+    out.floor = [];
+    sides.push([out.floor, relayedVia({ edgeUrl: o.floorUrl, mac: o.mac, tenantKey: o.tenantKey })]);
   }
   if (o.doorPath) {
     const doorUrl = `${o.edgeUrl}${o.doorPath}`;
@@ -100,7 +114,9 @@ export function reportRelay(results: Results, label: string, f: RelayFigures, ta
     const relayed = percentile(f.relayed, p);
     const direct = percentile(f.direct, p);
     results.add({ name: `${label}: relayed p${p}`, value: relayed, unit: 'ms', baseline: direct, lowerIsBetter: true });
-    const added = results.add({ name: `${label}: added at p${p}`, value: relayed - direct, unit: 'ms', lowerIsBetter: true });
+    const floorAdded = f.floor ? percentile(f.floor, p) - direct : undefined;
+    if (floorAdded !== undefined) results.add({ name: `${label}: bare relay, same processes, added at p${p}`, value: floorAdded, unit: 'ms', lowerIsBetter: true });
+    const added = results.add({ name: `${label}: added at p${p}`, value: relayed - direct, unit: 'ms', ...(floorAdded !== undefined ? { baseline: floorAdded } : {}), lowerIsBetter: true });
     if (f.door) results.add({ name: `${label}: answered at the door p${p}`, value: percentile(f.door, p), unit: 'ms', baseline: direct, lowerIsBetter: true });
     const target = p === 50 ? targets?.p50 : targets?.p99;
     if (target !== undefined && added.value > target) {
