@@ -114,6 +114,11 @@ describe('edge: commands through the tunnel', () => {
     // A device error keeps its status and message across the tunnel.
     const hang = await api(edge, '/extensions/hangup', secrets.tenantKey, { method: 'POST', json: { extension: '805' } });
     expect(hang).toMatchObject({ status: 409, body: { status: 'error', message: 'extension 805 has no live call' } });
+    // Every answer carries its own request id, the one an operator finds in the edge's log.
+    const refused = await api(edge, '/extensions/current-calls', 'wrong-key', { method: 'POST' });
+    const ids = [r, click, hang, refused].map((x) => x.headers.get('x-request-id'));
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(ids).size).toBe(ids.length);
     // Commands that act on calls are audited with who and which key, never the key itself.
     const audit = await admin(edge, 'GET', `/admin/audit?mac=${MAC}`);
     expect(audit.body.map((e: { action: string; status: number }) => [e.action, e.status])).toEqual([['hangup', 409], ['click-number', 200]]);
@@ -301,6 +306,7 @@ describe('edge: recordings', () => {
     const res = await fetch(`${edge.url}/devices/${MAC}/coocenter-api/monitor/big.wav`, { headers: { authorization: `Bearer ${secrets.tenantKey}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-length')).toBe(String(device.recordingSize));
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     let total = 0;
     let wrong = 0;
     const reader = res.body!.getReader();
