@@ -79,6 +79,12 @@ export interface SqlStoreOptions {
    * (edge/core/group-commit.ts); the Node edge passes setImmediate. Absent: each commits alone.
    */
   defer?: (fn: () => void) => void;
+  /**
+   * Keeps tenant keys and devices found by lookups in memory, dropped on every write to them through
+   * this store: every API request reads both. Only where this store is the file's one writer (the
+   * Node edge: one process, one SQLite file), or a revoked key would stay usable.
+   */
+  cacheLookups?: boolean;
 }
 
 /** EdgeStore over any SQLite: the schema is created when missing. */
@@ -87,6 +93,9 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
   migrate(db);
   const group = new GroupCommit(db, opts.defer);
   const one = <T>(sql: string, ...params: SqlValue[]): T | undefined => db.all<T>(sql, ...params)[0];
+  // Only rows found are kept, so unknown keys tried by anyone cannot grow it past the tables.
+  const keysByHash = opts.cacheLookups ? new Map<string, TenantKeyRecord>() : null;
+  const devicesByMac = opts.cacheLookups ? new Map<string, DeviceRecord>() : null;
 
   const committedSeq = (mac: string, epoch: string): number =>
     one<{ seq: number }>('SELECT seq FROM committed WHERE mac = ? AND epoch = ?', mac, epoch)?.seq ?? -1;
@@ -117,6 +126,7 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
   };
 
   const removeDevice = (mac: string) => db.transaction(() => {
+    devicesByMac?.delete(mac);
     db.run('DELETE FROM events WHERE mac = ?', mac);
     db.run('DELETE FROM committed WHERE mac = ?', mac);
     db.run('DELETE FROM retry_state WHERE mac = ?', mac);
@@ -152,16 +162,23 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
       db.run('INSERT INTO tenant_keys (id, tenant, hash, created_at) VALUES (?, ?, ?, ?)', k.id, k.tenant, k.hash, k.createdAt);
     },
     async removeTenantKey(tenant, keyId) {
+      keysByHash?.clear();
       return db.run('DELETE FROM tenant_keys WHERE tenant = ? AND id = ?', tenant, keyId) > 0;
     },
     async findTenantKey(hash) {
+      const known = keysByHash?.get(hash);
+      if (known) return { ...known };
       const r = one<KeyRow>('SELECT * FROM tenant_keys WHERE hash = ?', hash);
-      return r && toKey(r);
+      if (!r) return undefined;
+      const key = toKey(r);
+      keysByHash?.set(hash, key);
+      return { ...key };
     },
     async listTenantKeys(tenant) {
       return db.all<KeyRow>('SELECT * FROM tenant_keys WHERE tenant = ? ORDER BY created_at', tenant).map(toKey);
     },
     async putDevice(d) {
+      devicesByMac?.delete(d.mac);
       db.run(
         `INSERT OR REPLACE INTO devices (mac, tenant, token_hash, url, allow_unauthenticated, allow_webkey, webhook_secret, types, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -169,8 +186,15 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
       );
     },
     async getDevice(mac) {
+      const known = devicesByMac?.get(mac);
+      if (known) return { ...known };
       const r = one<DeviceRow>('SELECT * FROM devices WHERE mac = ?', mac);
-      return r && toDevice(r);
+      if (!r) return undefined;
+      const device = toDevice(r);
+      // Copies share it: frozen, so a caller that would change it fails instead of changing the cache.
+      if (device.types) Object.freeze(device.types);
+      devicesByMac?.set(mac, device);
+      return { ...device };
     },
     async listDevices(tenant) {
       const rows =

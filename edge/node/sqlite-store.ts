@@ -31,5 +31,5 @@ export function sqliteEngine(env: NodeJS.ProcessEnv = process.env): SqliteEngine
  */
 export function openSqliteStore(file: string, engine: SqliteEngine = sqliteEngine()): SqliteStore {
   const db = engine === 'node:sqlite' ? openNodeSqlite(file) : openBetterSqlite(file);
-  return Object.assign(createSqlStore(db.driver, { defer: setImmediate }), { close: db.close, engine });
+  return Object.assign(createSqlStore(db.driver, { defer: setImmediate, cacheLookups: true }), { close: db.close, engine });
 }

@@ -136,6 +136,26 @@ describe.each(backends)('$name edge store', (backend) => {
     await store.deadLetter(MAC, { epoch: 'e', seq: 0, type: 'cdr', body: '{}', id }, 'x', 2);
     expect((await store.listDeadLetters(MAC))[0]).toMatchObject({ seq: 0, id });
   });
+
+  it('a key or device looked up again reads what was last written: removed, replaced or deleted', async () => {
+    await open();
+    await store.createTenant({ id: 't1', name: 'one', createdAt: 1 });
+    await store.addTenantKey({ id: 'k1', tenant: 't1', hash: 'h1', createdAt: 1 });
+    expect(await store.findTenantKey('h1')).toMatchObject({ id: 'k1', tenant: 't1' });
+    const found = (await store.findTenantKey('h1'))!;
+    found.tenant = 'changed by a caller';
+    expect(await store.findTenantKey('h1')).toMatchObject({ tenant: 't1' });
+    await store.removeTenantKey('t1', 'k1');
+    expect(await store.findTenantKey('h1')).toBeUndefined();
+
+    const device = { mac: MAC, tenant: 't1', tokenHash: 'a', url: null, allowUnauthenticated: false, allowWebkey: false, webhookSecret: 'whsec_x', types: ['hangup'], createdAt: 1 };
+    await store.putDevice(device);
+    expect(await store.getDevice(MAC)).toMatchObject({ tokenHash: 'a', types: ['hangup'] });
+    await store.putDevice({ ...device, tokenHash: 'b', url: 'https://crm.example.com/hook' });
+    expect(await store.getDevice(MAC)).toMatchObject({ tokenHash: 'b', url: 'https://crm.example.com/hook' });
+    await store.deleteDevice(MAC);
+    expect(await store.getDevice(MAC)).toBeUndefined();
+  });
 });
 
 describe('SQLite edge store: a file from an older edge', () => {
