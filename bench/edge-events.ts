@@ -17,6 +17,9 @@ export interface EventsRun {
   ms: number;
   /** CPU time of each watched process over the same window, in ms. */
   cpuMs: number[];
+  /** CPU time of the sending child (agents or POST loops) and of the receiver over the window, in ms. */
+  senderCpuMs: number;
+  receiverCpuMs: number;
 }
 
 /**
@@ -26,12 +29,14 @@ export interface EventsRun {
 async function timeChild(child: Child, receiver: ReceiverProcess, n: number, watched: readonly number[] = []): Promise<EventsRun> {
   try {
     const target = (await receiver.count()) + n;
-    const cpuBefore = watched.map(cpuMsOf);
+    const pids = [...watched, child.proc.pid!, receiver.proc.pid!];
+    const cpuBefore = pids.map(cpuMsOf);
     const start = performance.now();
     child.proc.kill('SIGUSR1');
     await receiver.reached(target);
     const ms = performance.now() - start;
-    return { events: n, ms, cpuMs: watched.map((pid, i) => cpuMsOf(pid) - cpuBefore[i]!) };
+    const cpu = pids.map((pid, i) => cpuMsOf(pid) - cpuBefore[i]!);
+    return { events: n, ms, cpuMs: cpu.slice(0, watched.length), senderCpuMs: cpu.at(-2)!, receiverCpuMs: cpu.at(-1)! };
   } finally {
     await child.stop();
   }
@@ -68,6 +73,27 @@ export function reportEdgeEvents(results: Results, label: string, run: EventsRun
   if (target !== undefined && f.value < target) results.note(`${label}: below the ${target.toLocaleString('en-US')} events/s target`);
 }
 
+const usPerEvent = (cpuMs: number, r: EventsRun) => (1000 * cpuMs) / r.events;
+
+/**
+ * Where the CPU goes: with the edge, the agents and the receiver on two cores, events/s is about two
+ * cores over the CPU all of them spend per event, so the edge's own share (its CPU per event beside
+ * the POST loops' CPU per POST, which it also pays) is what a faster edge can win back.
+ */
+function reportCpuPerEvent(results: Results, run: EventsRun, floor: EventsRun): void {
+  const edge = usPerEvent(run.cpuMs[0]!, run);
+  const post = usPerEvent(floor.senderCpuMs, floor);
+  results.add({ name: 'edge events (Node edge): edge CPU per event', value: edge, unit: 'us', baseline: post, lowerIsBetter: true });
+  results.add({ name: 'edge events: POST loops CPU per POST (floor)', value: post, unit: 'us', lowerIsBetter: true });
+  const total = (r: EventsRun) => usPerEvent(r.cpuMs.reduce((a, b) => a + b, 0) + r.senderCpuMs + r.receiverCpuMs, r);
+  const busy = (r: EventsRun) => ((r.cpuMs.reduce((a, b) => a + b, 0) + r.senderCpuMs + r.receiverCpuMs) / r.ms).toFixed(2);
+  results.note(
+    `edge events (Node edge): CPU per event: edge ${edge.toFixed(0)} us, agents ${usPerEvent(run.senderCpuMs, run).toFixed(0)} us, receiver ` +
+      `${usPerEvent(run.receiverCpuMs, run).toFixed(0)} us, ${total(run).toFixed(0)} us in all (${busy(run)} cores busy); floor: POST loops ${post.toFixed(0)} us, ` +
+      `receiver ${usPerEvent(floor.receiverCpuMs, floor).toFixed(0)} us, ${total(floor).toFixed(0)} us in all (${busy(floor)} cores busy)`,
+  );
+}
+
 export const edgeEventsBenchmark: Benchmark = {
   name: 'edge-events',
   description: 'events from 100 tunnelled devices through one Node edge process (committed, then delivered) to a webhook receiver',
@@ -76,10 +102,11 @@ export const edgeEventsBenchmark: Benchmark = {
     const receiver = await spawnReceiver();
     const edge = await spawnEdge(`${tmp.dir}/edge`);
     try {
-      const run = await measureEdgeEvents(edge.url, receiver, tmp.dir);
+      const run = await measureEdgeEvents(edge.url, receiver, tmp.dir, [edge.proc.pid!]);
       const floor = await fetchFloor(receiver);
       reportEdgeEvents(results, 'edge events (Node edge)', run, floor, TARGET);
       results.add({ name: 'edge events: 100 POST loops, no edge (floor)', value: eventsPerSecond(floor), unit: 'events/s' });
+      reportCpuPerEvent(results, run, floor);
       results.note(
         `edge events: ${DEVICES} x ${EVENTS_PER_DEVICE} events, from the tunnels opening to the last POST received; one run; ` +
           "edge, agents, receiver and floor loops each in a child of their own; baseline = 100 concurrent POST loops (the edge's HTTP client) to the same receiver",
