@@ -164,9 +164,7 @@ describe('SQLite edge store: a file from an older edge', () => {
     const file = `${dir.dir}/edge.sqlite`;
     // A file written before the column existed.
     openSqliteStore(file).close();
-    const raw = (await import('../../edge/node/sqlite-store.ts')).sqliteEngine() === 'node:sqlite'
-      ? (await import('../../edge/node/sqlite-node.ts')).openNodeSqlite(file)
-      : (await import('../../edge/node/sqlite-better.ts')).openBetterSqlite(file);
+    const raw = await openRaw(file);
     raw.driver.script('DROP TABLE events; CREATE TABLE events (pos INTEGER PRIMARY KEY AUTOINCREMENT, mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT, dead_at INTEGER, UNIQUE (mac, epoch, seq))');
     raw.close();
     const store = openSqliteStore(file);
@@ -176,4 +174,37 @@ describe('SQLite edge store: a file from an older edge', () => {
     store.close();
     dir.remove();
   });
+
+  it('keeps its waiting line, acks and dead letters when it is opened by this edge, and loses the index this edge no longer keeps', async () => {
+    const dir = tempDataDir();
+    const file = `${dir.dir}/edge.sqlite`;
+    const before = openSqliteStore(file);
+    await before.commitEvents(MAC, 'e', events(0, 6), 1);
+    await before.ackEvents(MAC, 1);
+    const [third] = await before.peekEvents(MAC, 1);
+    await before.deadLetter(MAC, third!, 'refused', 2);
+    before.close();
+    // The indexes an older edge had.
+    const raw = await openRaw(file);
+    raw.driver.script("DROP INDEX events_waiting; DROP INDEX events_dead; CREATE INDEX events_line ON events (mac, state, pos)");
+    raw.close();
+
+    const store = openSqliteStore(file);
+    expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([3, 4, 5]);
+    expect(await store.waitingCount(MAC)).toBe(3);
+    expect((await store.listDeadLetters(MAC)).map((e) => e.seq)).toEqual([2]);
+    await store.ackEvents(MAC, 4);
+    expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([5]);
+    store.close();
+    const after = await openRaw(file);
+    expect(after.driver.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'events_%' ORDER BY name")).toEqual([{ name: 'events_dead' }, { name: 'events_waiting' }]);
+    after.close();
+    dir.remove();
+  });
 });
+
+async function openRaw(file: string) {
+  return (await import('../../edge/node/sqlite-store.ts')).sqliteEngine() === 'node:sqlite'
+    ? (await import('../../edge/node/sqlite-node.ts')).openNodeSqlite(file)
+    : (await import('../../edge/node/sqlite-better.ts')).openBetterSqlite(file);
+}
