@@ -27,6 +27,28 @@ export async function bareRelay(simPort: number, stop: (() => Promise<void> | vo
   return url;
 }
 
+interface LoopStats {
+  loopP99: number;
+  loopMax: number;
+  stallsOver10ms: number;
+  gcCount: number;
+  gcMs: number;
+  gcMax: number;
+  majorGcCount: number;
+  majorGcMax: number;
+}
+
+/** How late the edge child's event loop ran, and GC's share, since the last call (bench/lib/edge-child.ts). */
+function loopStats(edge: Child): Promise<LoopStats> {
+  const got = new Promise<LoopStats>((resolve) => {
+    edge.onLine((line) => {
+      if (line.startsWith('loop ')) resolve(JSON.parse(line.slice(5)) as LoopStats);
+    });
+  });
+  edge.proc.kill('SIGUSR2');
+  return got;
+}
+
 export const relayBenchmark: Benchmark = {
   name: 'relay',
   description: 'a relayed current-calls (REST -> Node edge -> tunnel -> agent -> AMI -> back) beside the same AMI action sent directly',
@@ -38,8 +60,16 @@ export const relayBenchmark: Benchmark = {
       stop.push(() => edge.stop());
       const { tenantKey, direct, simPort } = await relayStack(edge.url, `${tmp.dir}/agent`, stop);
       const floorUrl = await bareRelay(simPort, stop);
+      await loopStats(edge);
       const figures = await measureRelay({ edgeUrl: edge.url, mac: BENCH_MAC, tenantKey, direct, rate: RELAY_RATE, floorUrl });
+      const loop = await loopStats(edge);
       reportRelay(results, 'relay (Node edge)', figures, { p50: 0.5, p99: 2 });
+      results.note(
+        `relay (Node edge): over the whole run the edge's event loop was late by more than 10 ms about ${loop.stallsOver10ms} times (p99 ${loop.loopP99.toFixed(1)} ms, ` +
+          `max ${loop.loopMax.toFixed(1)} ms); GC held it ${loop.gcCount} times, ${loop.gcMs.toFixed(0)} ms in all, the longest ${loop.gcMax.toFixed(1)} ms ` +
+          `(${loop.majorGcCount} full collections, the longest ${loop.majorGcMax.toFixed(1)} ms): ` +
+          'a stall longer than any GC is the edge waiting for a core',
+      );
     } finally {
       for (const s of stop.reverse()) await s();
       tmp.remove();

@@ -121,7 +121,11 @@ export function reportRelay(results: Results, label: string, f: RelayFigures, ta
     const target = p === 50 ? targets?.p50 : targets?.p99;
     if (target !== undefined && added.value > target) {
       const door = f.door ? `; a request answered at the edge's door, before any device or tunnel, took ${percentile(f.door, p).toFixed(2)} ms there` : '';
-      results.note(`${label}: p${p} added ${added.value.toFixed(2)} ms, over the ${target} ms target${door}`);
+      const floor =
+        floorAdded === undefined
+          ? ''
+          : `; a bare relay through the same processes adds ${floorAdded.toFixed(2)} ms (${floorAdded >= target ? 'the target is below' : `${((100 * floorAdded) / target).toFixed(0)}% of the target is`} this machine's floor), the edge's code ${(added.value - floorAdded).toFixed(2)} ms (bench/README.md, "Where the Node edge's time goes")`;
+      results.note(`${label}: p${p} added ${added.value.toFixed(2)} ms, over the ${target} ms target${door}${floor}`);
     }
   }
   results.note(`${label}: ${f.relayed.length.toLocaleString('en-US')} relayed and ${f.direct.length.toLocaleString('en-US')} direct requests at ${f.rate}/s (open loop, ${SLICES} interleaved slices of ${SLICE_MS / 1000} s each); baseline = direct CoreShowChannels to the same simulator`);
