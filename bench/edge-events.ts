@@ -85,8 +85,9 @@ function reportCpuPerEvent(results: Results, run: EventsRun, floor: EventsRun): 
   const post = usPerEvent(floor.senderCpuMs, floor);
   results.add({ name: 'edge events (Node edge): edge CPU per event', value: edge, unit: 'us', baseline: post, lowerIsBetter: true });
   results.add({ name: 'edge events: POST loops CPU per POST (floor)', value: post, unit: 'us', lowerIsBetter: true });
-  const total = (r: EventsRun) => usPerEvent(r.cpuMs.reduce((a, b) => a + b, 0) + r.senderCpuMs + r.receiverCpuMs, r);
-  const busy = (r: EventsRun) => ((r.cpuMs.reduce((a, b) => a + b, 0) + r.senderCpuMs + r.receiverCpuMs) / r.ms).toFixed(2);
+  const cpuMs = (r: EventsRun) => r.cpuMs.reduce((a, b) => a + b, 0) + r.senderCpuMs + r.receiverCpuMs;
+  const total = (r: EventsRun) => usPerEvent(cpuMs(r), r);
+  const busy = (r: EventsRun) => (cpuMs(r) / r.ms).toFixed(2);
   results.note(
     `edge events (Node edge): CPU per event: edge ${edge.toFixed(0)} us, agents ${usPerEvent(run.senderCpuMs, run).toFixed(0)} us, receiver ` +
       `${usPerEvent(run.receiverCpuMs, run).toFixed(0)} us, ${total(run).toFixed(0)} us in all (${busy(run)} cores busy); floor: POST loops ${post.toFixed(0)} us, ` +

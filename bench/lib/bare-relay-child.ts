@@ -28,10 +28,12 @@ if (role === 'edge') {
       agent = ws;
       ws.on('message', (data) => {
         const text = data.toString();
-        const res = pending.get(Number(text.slice(0, text.indexOf(' '))));
+        const space = text.indexOf(' ');
+        const id = Number(text.slice(0, space));
+        const res = pending.get(id);
         if (!res) return;
-        pending.delete(Number(text.slice(0, text.indexOf(' '))));
-        res.writeHead(200, { 'content-type': 'application/json' }).end(`{"status":"success","data":${text.slice(text.indexOf(' ') + 1)}}`);
+        pending.delete(id);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(`{"status":"success","data":${text.slice(space + 1)}}`);
       });
       process.stdout.write('agent connected\n');
     }),

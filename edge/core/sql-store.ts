@@ -100,6 +100,16 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
   // Only rows found are kept, so unknown keys tried by anyone cannot grow it past the tables.
   const keysByHash = opts.cacheLookups ? new Map<string, TenantKeyRecord>() : null;
   const devicesByMac = opts.cacheLookups ? new Map<string, DeviceRecord>() : null;
+  /** A copy of the kept record, or of the one `load` reads (then kept): callers may change theirs. */
+  const lookup = <T extends object>(cache: Map<string, T> | null, key: string, load: () => T | undefined): T | undefined => {
+    let record = cache?.get(key);
+    if (!record) {
+      record = load();
+      if (!record) return undefined;
+      cache?.set(key, record);
+    }
+    return { ...record };
+  };
 
   const committedSeq = (mac: string, epoch: string): number =>
     one<{ seq: number }>('SELECT seq FROM committed WHERE mac = ? AND epoch = ?', mac, epoch)?.seq ?? -1;
@@ -174,13 +184,10 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
       return db.run('DELETE FROM tenant_keys WHERE tenant = ? AND id = ?', tenant, keyId) > 0;
     },
     async findTenantKey(hash) {
-      const known = keysByHash?.get(hash);
-      if (known) return { ...known };
-      const r = one<KeyRow>('SELECT * FROM tenant_keys WHERE hash = ?', hash);
-      if (!r) return undefined;
-      const key = toKey(r);
-      keysByHash?.set(hash, key);
-      return { ...key };
+      return lookup(keysByHash, hash, () => {
+        const r = one<KeyRow>('SELECT * FROM tenant_keys WHERE hash = ?', hash);
+        return r && toKey(r);
+      });
     },
     async listTenantKeys(tenant) {
       return db.all<KeyRow>('SELECT * FROM tenant_keys WHERE tenant = ? ORDER BY created_at', tenant).map(toKey);
@@ -194,15 +201,14 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
       );
     },
     async getDevice(mac) {
-      const known = devicesByMac?.get(mac);
-      if (known) return { ...known };
-      const r = one<DeviceRow>('SELECT * FROM devices WHERE mac = ?', mac);
-      if (!r) return undefined;
-      const device = toDevice(r);
-      // Copies share it: frozen, so a caller that would change it fails instead of changing the cache.
-      if (device.types) Object.freeze(device.types);
-      devicesByMac?.set(mac, device);
-      return { ...device };
+      return lookup(devicesByMac, mac, () => {
+        const r = one<DeviceRow>('SELECT * FROM devices WHERE mac = ?', mac);
+        if (!r) return undefined;
+        const device = toDevice(r);
+        // Copies share it: frozen, so a caller that would change it fails instead of changing the cache.
+        if (devicesByMac && device.types) Object.freeze(device.types);
+        return device;
+      });
     },
     async listDevices(tenant) {
       const rows =

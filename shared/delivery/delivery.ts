@@ -416,14 +416,14 @@ export class Delivery {
   }
 
   private scheduleRetry(ms: number): void {
-    this.scheduleRetryAt(this.clock.now() + ms);
+    this.scheduleRetryAt(this.clock.now() + ms, ms);
   }
 
   /** Takes an absolute time so a restored schedule keeps the exact instant it was saved with. */
-  private scheduleRetryAt(at: number): void {
+  private scheduleRetryAt(at: number, ms = Math.max(0, at - this.clock.now())): void {
     this.clearRetry();
     this.nextAttemptAt = at;
-    this.cancelRetry = this.clock.setTimer(Math.max(0, at - this.clock.now()), () => {
+    this.cancelRetry = this.clock.setTimer(ms, () => {
       this.cancelRetry = null;
       this.nextAttemptAt = null;
       this.kick();
