@@ -123,6 +123,9 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
     void acceptUpgrade(req, socket, head);
   });
 
+  // Set when close() begins: a tunnel let in after that would hold the closing server open.
+  let closing = false;
+
   async function acceptUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== TUNNEL_PATH) return refuse(socket, 404, 'no WebSocket here; agents connect to /agent/tunnel');
@@ -139,6 +142,7 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
       log({ level: 'warn', msg: 'tunnel refused', mac: req.headers['x-device-mac'], status: refused.status, reason: refused.body.message });
       return refuse(socket, refused.status, refused.body.message);
     }
+    if (closing) return refuse(socket, 503, 'edge shutting down; connect again');
     wss.handleUpgrade(req, socket, head, (ws) => bind(ws, mac));
   }
 
@@ -191,14 +195,16 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
     port,
     store: where,
     async close() {
+      closing = true;
       clearInterval(prune);
+      // Stop listening first: an agent that reconnects while deliveries wind down must find
+      // another edge, not this one (its tunnel would keep the server from ever closing).
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       hub.closeAll(CloseCode.GOING_AWAY, 'edge shutting down');
       for (const ws of wss.clients) ws.terminate();
       await deliveries.closeAll();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      server.closeAllConnections();
+      await stopped;
       wss.close();
       await cluster?.member.close();
       await store.close();
@@ -206,10 +212,12 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
   };
 }
 
+const REASONS: Record<number, string> = { 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' };
+
 function refuse(socket: Duplex, status: number, message: string): void {
   const body = JSON.stringify({ status: 'error', message });
   socket.end(
-    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Error'}\r\n` +
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }

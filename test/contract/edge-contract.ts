@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEdgeApp } from '../../edge/core/app.ts';
 import { Hub } from '../../edge/core/hub.ts';
 import { createMemoryStore } from '../../edge/core/memory-store.ts';
@@ -47,11 +47,34 @@ const OTHER = '68:69:2e:03:8b:3f';
  * The edge's promises to CRMs, operators and agents, checked against one runtime: the Node edge
  * (test/integration/edge-tunnel.test.ts) and the Workers edge in workerd (test/workers/).
  */
-export function edgeContract(startEdge: StartContractEdge): void {
+export function edgeContract(startContractEdge: StartContractEdge): void {
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
+
+// What a failed case cannot say by itself (a timeout above all): the agents' status changes and
+// the edges' log, on one timeline from the case's start.
+const edges: ContractEdge[] = [];
+const agents: TestAgent[] = [];
+beforeEach((ctx) => {
+  const start = Date.now();
+  edges.length = 0;
+  agents.length = 0;
+  ctx.onTestFailed(() => {
+    const lines = [
+      ...agents.flatMap((a, i) => a.statuses.map((s) => ({ t: s.t, line: `agent ${i}: ${s.status}${s.reason ? ` (${s.reason})` : ''}` }))),
+      ...edges.flatMap((e) => (e.logs?.() ?? []).map((l) => ({ t: Number((l as { t?: number }).t ?? start), line: JSON.stringify(l) }))),
+    ].sort((a, b) => a.t - b.t);
+    process.stderr.write(`\nthe case's timeline (ms from its start; the last 300 lines):\n${lines.slice(-300).map((l) => `${l.t - start} ${l.line}`).join('\n')}\n`);
+  });
+});
+
+const startEdge: StartContractEdge = async (o) => {
+  const edge = await startContractEdge(o);
+  edges.push(edge);
+  return edge;
+};
 
 // Every answer the cases below get is what the route's spec (and so /openapi.json) says it is.
 const received = recordAnswers();
@@ -71,6 +94,7 @@ async function setup(settings: Record<string, unknown> = {}, edgeOptions: Contra
 
 function agent(edge: { url: string }, o: Parameters<typeof startAgent>[1]): TestAgent {
   const a = startAgent(edge, o);
+  agents.push(a);
   cleanups.push(() => a.client.close());
   return a;
 }

@@ -23,12 +23,14 @@ export function nodeContractOptions(o: ContractEdgeOptions): Partial<EdgeServerO
 /** One Node edge as the contract drives it: a restart comes back on the same port and storage. */
 export async function startContractNodeEdge(dataDir: string, options: Partial<EdgeServerOptions>, removeStorage: () => void = () => {}): Promise<ContractEdge> {
   let edge = await startEdge(dataDir, options);
+  const before: Record<string, unknown>[] = [];
   return {
     url: edge.url,
-    logs: () => edge.logs,
+    logs: () => [...before, ...edge.logs],
     async restart(whileDown) {
       const { port } = edge;
       await edge.close();
+      before.push(...edge.logs);
       whileDown?.();
       edge = await startEdge(dataDir, { ...options, port });
     },

@@ -18,14 +18,16 @@ edgeContract(async (o) => {
   const options = { ...nodeContractOptions(o), databaseUrl };
   const start = (port = 0) => startEdge(data.dir, { ...options, port });
   let edges = await Promise.all(Array.from({ length: INSTANCES }, () => start()));
+  const stopped: typeof edges = [];
   const lb = await startNginx({ upstreams: edges.map((e) => e.port), balance: 'round-robin' });
   return {
     url: lb.url,
-    logs: () => edges.flatMap((e) => e.logs),
+    logs: () => [...stopped, ...edges].flatMap((e) => e.logs),
     instanceUrls: () => edges.map((e) => e.url),
     async restart(whileDown) {
       const ports = edges.map((e) => e.port);
       await Promise.all(edges.map((e) => e.close()));
+      stopped.push(...edges);
       whileDown?.();
       edges = await Promise.all(ports.map((p) => start(p)));
     },

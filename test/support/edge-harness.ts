@@ -28,7 +28,8 @@ export function tempDataDir(): { dir: string; remove(): void } {
 
 export async function startEdge(dataDir: string, extra: Partial<EdgeServerOptions> = {}): Promise<EdgeServer & { logs: Record<string, unknown>[] }> {
   const logs: Record<string, unknown>[] = [];
-  const server = await startEdgeServer({ port: 0, host: '127.0.0.1', dataDir, adminKey: ADMIN_KEY, log: (e) => logs.push(e), ...extra });
+  // `t` (epoch ms) lines the edge's log up with the test's own timeline when a case fails.
+  const server = await startEdgeServer({ port: 0, host: '127.0.0.1', dataDir, adminKey: ADMIN_KEY, log: (e) => logs.push({ t: Date.now(), ...e }), ...extra });
   return Object.assign(server, { logs });
 }
 
@@ -138,12 +139,13 @@ export class ScriptedDevice implements Device {
 
 export interface TestAgent {
   client: TunnelClient;
-  statuses: { status: TunnelStatus; reason?: string }[];
+  /** Every status change, with when it happened (epoch ms). */
+  statuses: { status: TunnelStatus; reason?: string; t: number }[];
   waitFor(status: TunnelStatus): Promise<void>;
 }
 
 export function startAgent(edge: { url: string }, o: { mac: string; token: string; device: Device; outbox: MemoryOutbox; webkeyDigests?: string[]; url?: string | null; asteriskVersion?: string }): TestAgent {
-  const statuses: { status: TunnelStatus; reason?: string }[] = [];
+  const statuses: TestAgent['statuses'] = [];
   const client = new TunnelClient({
     url: `${edge.url.replace(/^http/, 'ws')}/agent/tunnel`,
     token: o.token,
@@ -167,7 +169,7 @@ export function startAgent(edge: { url: string }, o: { mac: string; token: strin
       gaps: [],
     }),
   });
-  client.onStatus((status, reason) => statuses.push({ status, ...(reason ? { reason } : {}) }));
+  client.onStatus((status, reason) => statuses.push({ status, ...(reason ? { reason } : {}), t: Date.now() }));
   const waitFor = (status: TunnelStatus) =>
     new Promise<void>((resolve) => {
       if (client.status === status) return resolve();
