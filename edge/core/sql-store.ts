@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_waiting ON events (mac, pos) WHERE state = 'waiting';
 CREATE INDEX IF NOT EXISTS events_dead ON events (mac, pos) WHERE state = 'dead';
 CREATE TABLE IF NOT EXISTS committed (mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (mac, epoch));
+CREATE TABLE IF NOT EXISTS delivered (mac TEXT PRIMARY KEY, pos INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL, key_id TEXT, mac TEXT NOT NULL,
   tenant TEXT NOT NULL, action TEXT NOT NULL, params TEXT NOT NULL, status INTEGER NOT NULL, request_id TEXT NOT NULL);
@@ -77,6 +78,16 @@ function migrate(db: SqlDriver): void {
 
 export type { SqlDriver, SqlValue } from './sql-driver.ts';
 
+/**
+ * An event of the `events` table that was delivered. An ack only moves the device's position in
+ * `delivered` past the rows it covers, which stay 'waiting' (so a group commit of acks writes one small
+ * page instead of rewriting every acknowledged row and its index entry, and the WAL pages a checkpoint
+ * copies with them); 'done' is a row set by a replay, or by an older edge.
+ */
+export const DELIVERED = "(state = 'done' OR (state = 'waiting' AND pos <= coalesce((SELECT d.pos FROM delivered d WHERE d.mac = events.mac), 0)))";
+/** `pos > AFTER_DELIVERED` (with the mac as parameter): rows past the device's delivered position. */
+const AFTER_DELIVERED = 'coalesce((SELECT pos FROM delivered WHERE mac = ?), 0)';
+
 export interface SqlStoreOptions {
   /**
    * Groups event commits and delivery acks queued until it fires into one transaction
@@ -115,9 +126,9 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
     one<{ seq: number }>('SELECT seq FROM committed WHERE mac = ? AND epoch = ?', mac, epoch)?.seq ?? -1;
   // The states are literals so SQLite can use the partial index of each.
   const count = (mac: string, state: 'waiting' | 'dead'): number =>
-    one<{ n: number }>(
-      state === 'waiting' ? "SELECT count(*) AS n FROM events WHERE mac = ? AND state = 'waiting'" : "SELECT count(*) AS n FROM events WHERE mac = ? AND state = 'dead'",
-      mac,
+    (state === 'waiting'
+      ? one<{ n: number }>(`SELECT count(*) AS n FROM events WHERE mac = ? AND state = 'waiting' AND pos > ${AFTER_DELIVERED}`, mac, mac)
+      : one<{ n: number }>("SELECT count(*) AS n FROM events WHERE mac = ? AND state = 'dead'", mac)
     )?.n ?? 0;
 
   const commit = (mac: string, epoch: string, events: readonly { seq: number; type: string; body: string; id?: string | undefined }[], at: number) => {
@@ -132,21 +143,26 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
 
   // The head run ends at the first waiting row of another epoch or past uptoSeq; the events_waiting
   // index finds it after a row or two, where reading the whole waiting line per ack made delivery O(n^2).
+  // The delivered position moves to the run's last row (pos grows with every insert, whatever the mac).
   const ack = (mac: string, uptoSeq: number) => {
-    const head = one<{ epoch: string }>("SELECT epoch FROM events WHERE mac = ? AND state = 'waiting' ORDER BY pos LIMIT 1", mac);
+    const head = one<{ epoch: string; from: number }>(
+      `SELECT epoch, ${AFTER_DELIVERED} AS "from" FROM events WHERE mac = ? AND state = 'waiting' AND pos > ${AFTER_DELIVERED} ORDER BY pos LIMIT 1`,
+      mac, mac, mac,
+    );
     if (!head) return;
     const end = one<{ pos: number }>(
-      "SELECT pos FROM events WHERE mac = ? AND state = 'waiting' AND (epoch <> ? OR seq > ?) ORDER BY pos LIMIT 1",
-      mac, head.epoch, uptoSeq,
+      "SELECT pos FROM events WHERE mac = ? AND state = 'waiting' AND pos > ? AND (epoch <> ? OR seq > ?) ORDER BY pos LIMIT 1",
+      mac, head.from, head.epoch, uptoSeq,
     );
-    if (end) db.run("UPDATE events SET state = 'done' WHERE mac = ? AND state = 'waiting' AND pos < ?", mac, end.pos);
-    else db.run("UPDATE events SET state = 'done' WHERE mac = ? AND state = 'waiting'", mac);
+    const upto = end ? end.pos - 1 : one<{ pos: number }>("SELECT max(pos) AS pos FROM events WHERE mac = ? AND state = 'waiting'", mac)!.pos;
+    db.run('INSERT INTO delivered (mac, pos) VALUES (?, ?) ON CONFLICT (mac) DO UPDATE SET pos = excluded.pos', mac, upto);
   };
 
   const removeDevice = (mac: string) => db.transaction(() => {
     devicesByMac?.delete(mac);
     db.run('DELETE FROM events WHERE mac = ?', mac);
     db.run('DELETE FROM committed WHERE mac = ?', mac);
+    db.run('DELETE FROM delivered WHERE mac = ?', mac);
     db.run('DELETE FROM retry_state WHERE mac = ?', mac);
     return db.run('DELETE FROM devices WHERE mac = ?', mac) > 0;
   });
@@ -154,6 +170,9 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
   const replay = (mac: string, seq: number): number => db.transaction(() => {
     const latest = one<{ epoch: string }>('SELECT epoch FROM events WHERE mac = ? ORDER BY pos DESC LIMIT 1', mac);
     if (!latest) return -1;
+    // Delivered rows get their state, so the position can go back to the start.
+    db.run(`UPDATE events SET state = 'done' WHERE mac = ? AND state = 'waiting' AND pos <= ${AFTER_DELIVERED}`, mac, mac);
+    db.run('DELETE FROM delivered WHERE mac = ?', mac);
     const first = one<{ seq: number | null }>("SELECT min(seq) AS seq FROM events WHERE mac = ? AND epoch = ? AND seq >= ? AND state = 'done'", mac, latest.epoch, seq);
     db.run("UPDATE events SET state = 'waiting' WHERE mac = ? AND epoch = ? AND seq >= ? AND state = 'done'", mac, latest.epoch, seq);
     return first?.seq ?? -1;
@@ -227,7 +246,7 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
       return committedSeq(mac, epoch);
     },
     async peekEvents(mac, n) {
-      return db.all<EventRow>("SELECT epoch, seq, type, body, wid FROM events WHERE mac = ? AND state = 'waiting' ORDER BY pos LIMIT ?", mac, n).map(toEntry);
+      return db.all<EventRow>(`SELECT epoch, seq, type, body, wid FROM events WHERE mac = ? AND state = 'waiting' AND pos > ${AFTER_DELIVERED} ORDER BY pos LIMIT ?`, mac, mac, n).map(toEntry);
     },
     ackEvents(mac, uptoSeq) {
       return group.write(() => ack(mac, uptoSeq), 'relaxed');
@@ -277,7 +296,7 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
       });
     },
     async pruneDelivered(before) {
-      return db.run("DELETE FROM events WHERE state = 'done' AND at < ?", before);
+      return db.run(`DELETE FROM events WHERE at < ? AND ${DELIVERED}`, before);
     },
     async appendAudit(e: AuditEntry) {
       db.run(

@@ -1,5 +1,5 @@
 import type { Clock } from '../../shared/clock.ts';
-import type { SqlDriver } from '../core/sql-store.ts';
+import { DELIVERED, type SqlDriver } from '../core/sql-store.ts';
 import type { EdgeStore } from '../core/store.ts';
 
 /** A device object wakes for a prune at most this often while it keeps delivered events. */
@@ -68,7 +68,7 @@ export class Retention {
   private plan(now: number): void {
     // The store has no query for this; the table is edge/core/sql-store.ts's, in this object's own
     // SQLite. A scan of one device's events, run after a prune or when the first event is delivered.
-    const oldest = this.o.db.all<{ at: number | null }>("SELECT min(at) AS at FROM events WHERE state = 'done'")[0]?.at ?? null;
+    const oldest = this.o.db.all<{ at: number | null }>(`SELECT min(at) AS at FROM events WHERE ${DELIVERED}`)[0]?.at ?? null;
     const due = oldest === null ? null : Math.max(oldest + this.o.keepMs + 1, this.last + this.every, now);
     this.due = due;
     this.o.db.run('INSERT OR REPLACE INTO retention (id, due, last) VALUES (1, ?, ?)', due, this.last);

@@ -6,6 +6,7 @@ import { tempDataDir } from '../support/edge-harness.ts';
 import { postgresForFile } from '../support/postgres-for-file.ts';
 
 const MAC = '02:00:00:00:00:01';
+const OTHER = '02:00:00:00:00:02';
 const events = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ seq: from + i, type: 'hangup', body: `{"n":${from + i}}` }));
 
 type Opened = EdgeStore & { close(): void | Promise<void> };
@@ -79,6 +80,24 @@ describe.each(backends)('$name edge store', (backend) => {
     await store.commitEvents(MAC, 'e', events(0, 5), 4);
     expect(await store.waitingCount(MAC)).toBe(0);
     expect(await store.committedSeq(MAC, 'e')).toBe(4);
+  });
+
+  it('acks of one device leave another\u2019s line alone; after a replay, acks go forward again and a prune takes only what was delivered', async () => {
+    await open();
+    for (let seq = 0; seq < 3; seq++) {
+      await store.commitEvents(MAC, 'e', events(seq, 1), 1);
+      await store.commitEvents(OTHER, 'e', events(seq, 1), 1);
+    }
+    await store.ackEvents(MAC, 2);
+    expect([await store.waitingCount(MAC), await store.waitingCount(OTHER)]).toEqual([0, 3]);
+    expect(await store.replayFrom(MAC, 1)).toBe(1);
+    expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([1, 2]);
+    await store.ackEvents(MAC, 1);
+    expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([2]);
+    expect(await store.pruneDelivered(10)).toBe(2);
+    expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([2]);
+    expect((await store.peekEvents(OTHER, 10)).map((e) => e.seq)).toEqual([0, 1, 2]);
+    expect(await store.replayFrom(MAC, 0)).toBe(-1);
   });
 
   it('replays delivered events of the latest epoch and redelivers a dead letter by its seq', async () => {
@@ -171,6 +190,28 @@ describe('SQLite edge store: a file from an older edge', () => {
     const id = `bf_${'a'.repeat(32)}`;
     await store.commitEvents(MAC, 'e', [{ seq: 0, type: 'cdr', body: '{}', id }], 1);
     expect(await store.peekEvents(MAC, 10)).toEqual([{ epoch: 'e', seq: 0, type: 'cdr', body: '{}', id }]);
+    store.close();
+    dir.remove();
+  });
+
+  it('keeps the rows an older edge marked delivered as delivered: not sent again, replayed and pruned like this edge\u2019s', async () => {
+    const dir = tempDataDir();
+    const file = `${dir.dir}/edge.sqlite`;
+    const before = openSqliteStore(file);
+    await before.commitEvents(MAC, 'e', events(0, 3), 1);
+    before.close();
+    // An older edge acked by marking each row, and had no delivered positions.
+    const raw = await openRaw(file);
+    raw.driver.script("UPDATE events SET state = 'done' WHERE seq < 2; DROP TABLE delivered");
+    raw.close();
+
+    const store = openSqliteStore(file);
+    expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([2]);
+    expect(await store.waitingCount(MAC)).toBe(1);
+    expect(await store.replayFrom(MAC, 1)).toBe(1);
+    expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([1, 2]);
+    await store.ackEvents(MAC, 2);
+    expect(await store.pruneDelivered(10)).toBe(3);
     store.close();
     dir.remove();
   });
