@@ -53,7 +53,8 @@ export function createPgHomes(sql: postgres.Sql, leaseMs: number, log: (entry: R
       const rows = await sql<{ mac: string }[]>`
         WITH orphans AS (
           SELECT d.mac FROM devices d
-          WHERE EXISTS (SELECT 1 FROM events e WHERE e.mac = d.mac AND e.state = 'waiting')
+          WHERE EXISTS (SELECT 1 FROM events e WHERE e.mac = d.mac AND e.state = 'waiting'
+                          AND e.pos > coalesce((SELECT x.pos FROM delivered x WHERE x.mac = d.mac), 0))
             AND NOT EXISTS (SELECT 1 FROM cluster_homes h JOIN cluster_instances i ON i.id = h.instance
                             WHERE h.mac = d.mac AND i.seen_at > now() - ${lease}::interval)
           LIMIT ${n})

@@ -89,8 +89,14 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
 
   const one = async <T>(q: postgres.PendingQuery<postgres.Row[]>): Promise<T | undefined> => ((await q) as unknown as T[])[0];
   const all = async <T>(q: postgres.PendingQuery<postgres.Row[]>): Promise<T[]> => [...((await q) as unknown as T[])];
-  const count = async (mac: string, state: string) =>
-    (await one<{ n: number }>(sql`SELECT count(*) AS n FROM events WHERE mac = ${mac} AND state = ${state}`))?.n ?? 0;
+  const count = async (mac: string, state: 'waiting' | 'dead') =>
+    (await one<{ n: number }>(
+      state === 'waiting'
+        ? sql`SELECT count(*) AS n FROM events WHERE mac = ${mac} AND state = 'waiting' AND pos > ${afterDelivered(mac)}`
+        : sql`SELECT count(*) AS n FROM events WHERE mac = ${mac} AND state = 'dead'`,
+    ))?.n ?? 0;
+  /** Where mac's undelivered events start: past its delivered position (003_delivered.sql), as in edge/core/sql-store.ts. */
+  const afterDelivered = (mac: string) => sql`coalesce((SELECT pos FROM delivered WHERE mac = ${mac}), 0)`;
 
   return {
     sql,
@@ -147,6 +153,7 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
         lockDevices(tx, [mac]),
         tx`DELETE FROM events WHERE mac = ${mac}`,
         tx`DELETE FROM committed WHERE mac = ${mac}`,
+        tx`DELETE FROM delivered WHERE mac = ${mac}`,
         tx`DELETE FROM retry_state WHERE mac = ${mac}`,
         tx`DELETE FROM devices WHERE mac = ${mac}`,
       ]);
@@ -179,21 +186,25 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
       return (await one<{ seq: number }>(sql`SELECT seq FROM committed WHERE mac = ${mac} AND epoch = ${epoch}`))?.seq ?? -1;
     },
     async peekEvents(mac, n) {
-      return (await all<EventRow>(sql`SELECT epoch, seq, type, body, wid FROM events WHERE mac = ${mac} AND state = 'waiting' ORDER BY pos LIMIT ${n}`)).map(toEntry);
+      return (await all<EventRow>(sql`SELECT epoch, seq, type, body, wid FROM events WHERE mac = ${mac} AND state = 'waiting' AND pos > ${afterDelivered(mac)} ORDER BY pos LIMIT ${n}`)).map(toEntry);
     },
     ackEvents(mac, uptoSeq) {
-      // The head run ends at the first waiting row of another epoch or past uptoSeq.
+      // The head run ends at the first waiting row of another epoch or past uptoSeq; the delivered
+      // position moves to the run's last row.
       return group.write({
         mac,
         durability: 'relaxed',
         statement: (db) => db`
-          WITH head AS (SELECT epoch FROM events WHERE mac = ${mac} AND state = 'waiting' ORDER BY pos LIMIT 1),
+          WITH done AS (SELECT coalesce((SELECT pos FROM delivered WHERE mac = ${mac}), 0) AS pos),
+          head AS (SELECT e.epoch FROM events e, done WHERE e.mac = ${mac} AND e.state = 'waiting' AND e.pos > done.pos ORDER BY e.pos LIMIT 1),
           stop AS (
-            SELECT e.pos FROM events e, head
-            WHERE e.mac = ${mac} AND e.state = 'waiting' AND (e.epoch <> head.epoch OR e.seq > ${uptoSeq}::bigint)
-            ORDER BY e.pos LIMIT 1)
-          UPDATE events SET state = 'done'
-          WHERE mac = ${mac} AND state = 'waiting' AND pos < coalesce((SELECT pos FROM stop), 9223372036854775807)`,
+            SELECT e.pos FROM events e, done, head
+            WHERE e.mac = ${mac} AND e.state = 'waiting' AND e.pos > done.pos AND (e.epoch <> head.epoch OR e.seq > ${uptoSeq}::bigint)
+            ORDER BY e.pos LIMIT 1),
+          upto AS (
+            SELECT coalesce((SELECT pos - 1 FROM stop), (SELECT max(pos) FROM events WHERE mac = ${mac} AND state = 'waiting')) AS pos FROM head)
+          INSERT INTO delivered (mac, pos) SELECT ${mac}, pos FROM upto
+          ON CONFLICT (mac) DO UPDATE SET pos = excluded.pos`,
       });
     },
     async deadLetter(mac, entry, reason, at) {
@@ -213,8 +224,11 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
       return gone.count > 0;
     },
     async replayFrom(mac, seq) {
-      const [, rows] = await sql.begin((tx) => [
+      const [, , , rows] = await sql.begin((tx) => [
         lockDevices(tx, [mac]),
+        // Delivered rows get their state, so the position can go back to the start.
+        tx`UPDATE events SET state = 'done' WHERE mac = ${mac} AND state = 'waiting' AND pos <= coalesce((SELECT pos FROM delivered WHERE mac = ${mac}), 0)`,
+        tx`DELETE FROM delivered WHERE mac = ${mac}`,
         tx`
           WITH latest AS (SELECT epoch FROM events WHERE mac = ${mac} ORDER BY pos DESC LIMIT 1),
           again AS (
@@ -248,7 +262,11 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
       ]);
     },
     async pruneDelivered(before) {
-      return (await sql`DELETE FROM events WHERE state = 'done' AND at < ${before}`).count;
+      const [done, positioned] = await sql.begin((tx) => [
+        tx`DELETE FROM events WHERE state = 'done' AND at < ${before}`,
+        tx`DELETE FROM events e USING delivered d WHERE e.mac = d.mac AND e.state = 'waiting' AND e.pos <= d.pos AND e.at < ${before}`,
+      ]);
+      return done.count + positioned.count;
     },
     async appendAudit(e: AuditEntry) {
       await sql`

@@ -131,6 +131,30 @@ describe('PostgreSQL edge store: migrations, and what it asks of the database', 
     expect(await clients[0]!`SELECT to_regclass('broken') AS t`).toEqual([{ t: null }]);
   });
 
+  it('keeps the events acked before the delivered positions (003) delivered: not sent again, replayed and pruned', async () => {
+    const url = await pg().createDatabase();
+    const dir = mkdtempSync(join(tmpdir(), 'coo-migrations-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    for (const f of ['001_store.sql', '002_cluster.sql']) copyFileSync(join(PG_MIGRATIONS_DIR, f), join(dir, f));
+    const before = openPgClient(url);
+    cleanups.push(() => before.end());
+    await migratePg(before, { dir });
+    // As an edge of that schema acked: each delivered row marked.
+    for (const [seq, state] of [[0, 'done'], [1, 'done'], [2, 'waiting']] as const) {
+      await before`INSERT INTO events (mac, epoch, seq, type, body, state, at) VALUES (${MAC}, 'e', ${seq}, 'hangup', '{}', ${state}, 1)`;
+    }
+    await before`INSERT INTO committed (mac, epoch, seq) VALUES (${MAC}, 'e', 2)`;
+
+    const store = await open(url);
+    expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([2]);
+    expect(await store.waitingCount(MAC)).toBe(1);
+    expect(await store.replayFrom(MAC, 1)).toBe(1);
+    expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([1, 2]);
+    await store.ackEvents(MAC, 2);
+    expect(await store.waitingCount(MAC)).toBe(0);
+    expect(await store.pruneDelivered(10)).toBe(3);
+  });
+
   it('warns when the database runs with synchronous_commit off', async () => {
     const url = await pg().createDatabase();
     await pg().admin.unsafe(`ALTER DATABASE ${new URL(url).pathname.slice(1)} SET synchronous_commit = off`);
