@@ -1,4 +1,5 @@
 import type { AmiClient } from '../../agent/ami/client.ts';
+import { lostKeptAlive } from '../../edge/node/http-fetch.ts';
 import { Agent, request } from 'node:http';
 import { BenchError } from './bench-error.ts';
 import { openLoop, percentile } from './open-loop.ts';
@@ -95,7 +96,7 @@ function relayedVia(r: RelayRoute): () => Promise<void> {
  * agent share, and that cost is the client's, not what the relay adds.
  */
 const keepAlive = new Agent({ keepAlive: true });
-export function postJson(url: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+export function postJson(url: string, headers: Record<string, string>, again = false): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': '0' }, agent: keepAlive }, (res) => {
       let text = '';
@@ -103,7 +104,8 @@ export function postJson(url: string, headers: Record<string, string>): Promise<
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
       res.on('error', reject);
     });
-    req.on('error', reject);
+    // A side waits out the other sides' slices, longer than the edge keeps an idle connection.
+    req.on('error', (e: NodeJS.ErrnoException) => (!again && lostKeptAlive(req, e) ? resolve(postJson(url, headers, true)) : reject(e)));
     req.end();
   });
 }

@@ -1,4 +1,4 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { type ClientRequest, Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 /**
@@ -23,20 +23,33 @@ export function createHttpFetch(): typeof fetch {
       const signal = init.signal;
       if (signal?.aborted) return reject(signal.reason);
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-      const req = send(url, { method: init.method ?? 'GET', headers, agent: agents[url.protocol as keyof typeof agents] }, (res: IncomingMessage) => {
-        signal?.removeEventListener('abort', abort);
-        // Drained, so the socket goes back to the pool once the body ended.
-        res.resume();
-        resolve(toResponse(res));
-      });
-      const abort = () => req.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-      signal?.addEventListener('abort', abort, { once: true });
-      req.on('error', (e) => {
-        signal?.removeEventListener('abort', abort);
-        reject(new TypeError('fetch failed', { cause: e }));
-      });
-      req.end(body ?? undefined);
+      const attempt = (again: boolean) => {
+        const req = send(url, { method: init.method ?? 'GET', headers, agent: agents[url.protocol as keyof typeof agents] }, (res: IncomingMessage) => {
+          signal?.removeEventListener('abort', abort);
+          // Drained, so the socket goes back to the pool once the body ended.
+          res.resume();
+          resolve(toResponse(res));
+        });
+        const abort = () => req.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+        signal?.addEventListener('abort', abort, { once: true });
+        req.on('error', (e: NodeJS.ErrnoException) => {
+          signal?.removeEventListener('abort', abort);
+          // Instead of a failed attempt and a retry 5 s later.
+          if (!again && !signal?.aborted && lostKeptAlive(req, e)) return attempt(true);
+          reject(new TypeError('fetch failed', { cause: e }));
+        });
+        req.end(body ?? undefined);
+      };
+      attempt(false);
     });
+}
+
+/**
+ * A kept-alive connection the server closed while idle (Node's servers do after 5 s) just as this
+ * request went out on it: send it once more, on a new connection, as Node's docs advise.
+ */
+export function lostKeptAlive(req: ClientRequest, e: NodeJS.ErrnoException): boolean {
+  return req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE');
 }
 
 function toResponse(res: IncomingMessage): Response {

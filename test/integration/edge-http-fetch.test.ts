@@ -41,6 +41,24 @@ describe('the Node edge webhook client', () => {
     expect(seen[1]!.port).toBe(seen[0]!.port);
   });
 
+  it('sends once more on a new connection when the kept-alive one was closed as the request went out', async () => {
+    // The receiver drops each connection's second request unanswered, as a server closing an idle
+    // connection at that moment looks to the client.
+    const connections = new Set<unknown>();
+    let answered = 0;
+    const url = await serve((req, _body, res) => {
+      const seen = connections.has(req.socket);
+      connections.add(req.socket);
+      if (seen) return void req.socket.destroy();
+      answered++;
+      res.writeHead(204).end();
+    });
+    const post = createHttpFetch();
+    for (let i = 0; i < 3; i++) expect((await post(url, { method: 'POST', body: '{}' })).status).toBe(204);
+    expect(answered).toBe(3);
+    expect(connections.size).toBe(3);
+  });
+
   it('gives delivery the status and Retry-After, without following redirects', async () => {
     const url = await serve((req, _body, res) => {
       if (req.url?.startsWith('/hook')) res.writeHead(503, 'Busy', { 'retry-after': '7' }).end('later');
