@@ -85,7 +85,12 @@ function relayedVia(r: RelayRoute): () => Promise<void> {
   const url = `${r.edgeUrl}/devices/${r.mac}/coocenter-api/extensions/current-calls`;
   return async () => {
     const res = await postJson(url, { authorization: `Bearer ${r.tenantKey}` });
-    const body = JSON.parse(res.text) as { status?: string };
+    let body: { status?: string } = {};
+    try {
+      body = JSON.parse(res.text) as { status?: string };
+    } catch {
+      // not JSON (a proxy's own page): said below with the text
+    }
     if (res.status !== 200 || body.status !== 'success') throw new BenchError(`relayed current-calls via ${r.edgeUrl} answered ${res.status} ${res.text}`);
   };
 }
