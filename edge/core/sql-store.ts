@@ -85,8 +85,8 @@ export type { SqlDriver, SqlValue } from './sql-driver.ts';
  * copies with them); 'done' is a row set by a replay, or by an older edge.
  */
 export const DELIVERED = "(state = 'done' OR (state = 'waiting' AND pos <= coalesce((SELECT d.pos FROM delivered d WHERE d.mac = events.mac), 0)))";
-/** `pos > AFTER_DELIVERED` (with the mac as parameter): rows past the device's delivered position. */
-const AFTER_DELIVERED = 'coalesce((SELECT pos FROM delivered WHERE mac = ?), 0)';
+/** The device's delivered position in a statement (the mac as its parameter): 0 before its first ack. */
+const DELIVERED_POS = 'coalesce((SELECT pos FROM delivered WHERE mac = ?), 0)';
 
 export interface SqlStoreOptions {
   /**
@@ -127,7 +127,7 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
   // The states are literals so SQLite can use the partial index of each.
   const count = (mac: string, state: 'waiting' | 'dead'): number =>
     (state === 'waiting'
-      ? one<{ n: number }>(`SELECT count(*) AS n FROM events WHERE mac = ? AND state = 'waiting' AND pos > ${AFTER_DELIVERED}`, mac, mac)
+      ? one<{ n: number }>(`SELECT count(*) AS n FROM events WHERE mac = ? AND state = 'waiting' AND pos > ${DELIVERED_POS}`, mac, mac)
       : one<{ n: number }>("SELECT count(*) AS n FROM events WHERE mac = ? AND state = 'dead'", mac)
     )?.n ?? 0;
 
@@ -145,14 +145,12 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
   // index finds it after a row or two, where reading the whole waiting line per ack made delivery O(n^2).
   // The delivered position moves to the run's last row (pos grows with every insert, whatever the mac).
   const ack = (mac: string, uptoSeq: number) => {
-    const head = one<{ epoch: string; from: number }>(
-      `SELECT epoch, ${AFTER_DELIVERED} AS "from" FROM events WHERE mac = ? AND state = 'waiting' AND pos > ${AFTER_DELIVERED} ORDER BY pos LIMIT 1`,
-      mac, mac, mac,
-    );
+    const from = one<{ pos: number }>(`SELECT ${DELIVERED_POS} AS pos`, mac)!.pos;
+    const head = one<{ epoch: string }>("SELECT epoch FROM events WHERE mac = ? AND state = 'waiting' AND pos > ? ORDER BY pos LIMIT 1", mac, from);
     if (!head) return;
     const end = one<{ pos: number }>(
       "SELECT pos FROM events WHERE mac = ? AND state = 'waiting' AND pos > ? AND (epoch <> ? OR seq > ?) ORDER BY pos LIMIT 1",
-      mac, head.from, head.epoch, uptoSeq,
+      mac, from, head.epoch, uptoSeq,
     );
     const upto = end ? end.pos - 1 : one<{ pos: number }>("SELECT max(pos) AS pos FROM events WHERE mac = ? AND state = 'waiting'", mac)!.pos;
     db.run('INSERT INTO delivered (mac, pos) VALUES (?, ?) ON CONFLICT (mac) DO UPDATE SET pos = excluded.pos', mac, upto);
@@ -171,7 +169,7 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
     const latest = one<{ epoch: string }>('SELECT epoch FROM events WHERE mac = ? ORDER BY pos DESC LIMIT 1', mac);
     if (!latest) return -1;
     // Delivered rows get their state, so the position can go back to the start.
-    db.run(`UPDATE events SET state = 'done' WHERE mac = ? AND state = 'waiting' AND pos <= ${AFTER_DELIVERED}`, mac, mac);
+    db.run(`UPDATE events SET state = 'done' WHERE mac = ? AND state = 'waiting' AND pos <= ${DELIVERED_POS}`, mac, mac);
     db.run('DELETE FROM delivered WHERE mac = ?', mac);
     const first = one<{ seq: number | null }>("SELECT min(seq) AS seq FROM events WHERE mac = ? AND epoch = ? AND seq >= ? AND state = 'done'", mac, latest.epoch, seq);
     db.run("UPDATE events SET state = 'waiting' WHERE mac = ? AND epoch = ? AND seq >= ? AND state = 'done'", mac, latest.epoch, seq);
@@ -246,7 +244,7 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
       return committedSeq(mac, epoch);
     },
     async peekEvents(mac, n) {
-      return db.all<EventRow>(`SELECT epoch, seq, type, body, wid FROM events WHERE mac = ? AND state = 'waiting' AND pos > ${AFTER_DELIVERED} ORDER BY pos LIMIT ?`, mac, mac, n).map(toEntry);
+      return db.all<EventRow>(`SELECT epoch, seq, type, body, wid FROM events WHERE mac = ? AND state = 'waiting' AND pos > ${DELIVERED_POS} ORDER BY pos LIMIT ?`, mac, mac, n).map(toEntry);
     },
     ackEvents(mac, uptoSeq) {
       return group.write(() => ack(mac, uptoSeq), 'relaxed');

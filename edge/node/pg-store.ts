@@ -89,14 +89,14 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
 
   const one = async <T>(q: postgres.PendingQuery<postgres.Row[]>): Promise<T | undefined> => ((await q) as unknown as T[])[0];
   const all = async <T>(q: postgres.PendingQuery<postgres.Row[]>): Promise<T[]> => [...((await q) as unknown as T[])];
+  /** mac's delivered position in a statement (003_delivered.sql), 0 before its first ack, as in edge/core/sql-store.ts. */
+  const deliveredPos = (mac: string) => sql`coalesce((SELECT pos FROM delivered WHERE mac = ${mac}), 0)`;
   const count = async (mac: string, state: 'waiting' | 'dead') =>
     (await one<{ n: number }>(
       state === 'waiting'
-        ? sql`SELECT count(*) AS n FROM events WHERE mac = ${mac} AND state = 'waiting' AND pos > ${afterDelivered(mac)}`
+        ? sql`SELECT count(*) AS n FROM events WHERE mac = ${mac} AND state = 'waiting' AND pos > ${deliveredPos(mac)}`
         : sql`SELECT count(*) AS n FROM events WHERE mac = ${mac} AND state = 'dead'`,
     ))?.n ?? 0;
-  /** Where mac's undelivered events start: past its delivered position (003_delivered.sql), as in edge/core/sql-store.ts. */
-  const afterDelivered = (mac: string) => sql`coalesce((SELECT pos FROM delivered WHERE mac = ${mac}), 0)`;
 
   return {
     sql,
@@ -186,7 +186,7 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
       return (await one<{ seq: number }>(sql`SELECT seq FROM committed WHERE mac = ${mac} AND epoch = ${epoch}`))?.seq ?? -1;
     },
     async peekEvents(mac, n) {
-      return (await all<EventRow>(sql`SELECT epoch, seq, type, body, wid FROM events WHERE mac = ${mac} AND state = 'waiting' AND pos > ${afterDelivered(mac)} ORDER BY pos LIMIT ${n}`)).map(toEntry);
+      return (await all<EventRow>(sql`SELECT epoch, seq, type, body, wid FROM events WHERE mac = ${mac} AND state = 'waiting' AND pos > ${deliveredPos(mac)} ORDER BY pos LIMIT ${n}`)).map(toEntry);
     },
     ackEvents(mac, uptoSeq) {
       // The head run ends at the first waiting row of another epoch or past uptoSeq; the delivered
@@ -195,7 +195,7 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
         mac,
         durability: 'relaxed',
         statement: (db) => db`
-          WITH done AS (SELECT coalesce((SELECT pos FROM delivered WHERE mac = ${mac}), 0) AS pos),
+          WITH done AS (SELECT ${deliveredPos(mac)} AS pos),
           head AS (SELECT e.epoch FROM events e, done WHERE e.mac = ${mac} AND e.state = 'waiting' AND e.pos > done.pos ORDER BY e.pos LIMIT 1),
           stop AS (
             SELECT e.pos FROM events e, done, head
@@ -227,7 +227,7 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
       const [, , , rows] = await sql.begin((tx) => [
         lockDevices(tx, [mac]),
         // Delivered rows get their state, so the position can go back to the start.
-        tx`UPDATE events SET state = 'done' WHERE mac = ${mac} AND state = 'waiting' AND pos <= coalesce((SELECT pos FROM delivered WHERE mac = ${mac}), 0)`,
+        tx`UPDATE events SET state = 'done' WHERE mac = ${mac} AND state = 'waiting' AND pos <= ${deliveredPos(mac)}`,
         tx`DELETE FROM delivered WHERE mac = ${mac}`,
         tx`
           WITH latest AS (SELECT epoch FROM events WHERE mac = ${mac} ORDER BY pos DESC LIMIT 1),
