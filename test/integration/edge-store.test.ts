@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EdgeStore } from '../../edge/core/store.ts';
 import { openPgStore } from '../../edge/node/pg-store.ts';
-import { openSqliteStore } from '../../edge/node/sqlite-store.ts';
+import { openSqliteStore, type SqliteStore } from '../../edge/node/sqlite-store.ts';
 import { tempDataDir } from '../support/edge-harness.ts';
 import { postgresForFile } from '../support/postgres-for-file.ts';
 
@@ -178,69 +178,68 @@ describe.each(backends)('$name edge store', (backend) => {
 });
 
 describe('SQLite edge store: a file from an older edge', () => {
-  it('gets the webhook-id column added when it is opened', async () => {
+  const removals: (() => void)[] = [];
+  afterEach(() => {
+    for (const r of removals.splice(0).reverse()) r();
+  });
+
+  /** A file this edge wrote (`fill`), then turned by `older` (SQL) into what an older edge left; opened by this edge. */
+  async function olderFile(fill: (store: SqliteStore) => Promise<unknown>, older: string): Promise<{ store: SqliteStore; file: string }> {
     const dir = tempDataDir();
+    removals.push(dir.remove);
     const file = `${dir.dir}/edge.sqlite`;
-    // A file written before the column existed.
-    openSqliteStore(file).close();
+    const before = openSqliteStore(file);
+    await fill(before);
+    before.close();
     const raw = await openRaw(file);
-    raw.driver.script('DROP TABLE events; CREATE TABLE events (pos INTEGER PRIMARY KEY AUTOINCREMENT, mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT, dead_at INTEGER, UNIQUE (mac, epoch, seq))');
+    raw.driver.script(older);
     raw.close();
     const store = openSqliteStore(file);
+    removals.push(() => store.close());
+    return { store, file };
+  }
+
+  it('gets the webhook-id column added when it is opened', async () => {
+    // A file written before the column existed.
+    const { store } = await olderFile(
+      async () => {},
+      'DROP TABLE events; CREATE TABLE events (pos INTEGER PRIMARY KEY AUTOINCREMENT, mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT, dead_at INTEGER, UNIQUE (mac, epoch, seq))',
+    );
     const id = `bf_${'a'.repeat(32)}`;
     await store.commitEvents(MAC, 'e', [{ seq: 0, type: 'cdr', body: '{}', id }], 1);
     expect(await store.peekEvents(MAC, 10)).toEqual([{ epoch: 'e', seq: 0, type: 'cdr', body: '{}', id }]);
-    store.close();
-    dir.remove();
   });
 
   it('keeps the rows an older edge marked delivered as delivered: not sent again, replayed and pruned like this edge\u2019s', async () => {
-    const dir = tempDataDir();
-    const file = `${dir.dir}/edge.sqlite`;
-    const before = openSqliteStore(file);
-    await before.commitEvents(MAC, 'e', events(0, 3), 1);
-    before.close();
     // An older edge acked by marking each row, and had no delivered positions.
-    const raw = await openRaw(file);
-    raw.driver.script("UPDATE events SET state = 'done' WHERE seq < 2; DROP TABLE delivered");
-    raw.close();
-
-    const store = openSqliteStore(file);
+    const { store } = await olderFile((before) => before.commitEvents(MAC, 'e', events(0, 3), 1), "UPDATE events SET state = 'done' WHERE seq < 2; DROP TABLE delivered");
     expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([2]);
     expect(await store.waitingCount(MAC)).toBe(1);
     expect(await store.replayFrom(MAC, 1)).toBe(1);
     expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([1, 2]);
     await store.ackEvents(MAC, 2);
     expect(await store.pruneDelivered(10)).toBe(3);
-    store.close();
-    dir.remove();
   });
 
   it('keeps its waiting line, acks and dead letters when it is opened by this edge, and loses the index this edge no longer keeps', async () => {
-    const dir = tempDataDir();
-    const file = `${dir.dir}/edge.sqlite`;
-    const before = openSqliteStore(file);
-    await before.commitEvents(MAC, 'e', events(0, 6), 1);
-    await before.ackEvents(MAC, 1);
-    const [third] = await before.peekEvents(MAC, 1);
-    await before.deadLetter(MAC, third!, 'refused', 2);
-    before.close();
-    // The indexes an older edge had.
-    const raw = await openRaw(file);
-    raw.driver.script("DROP INDEX events_waiting; DROP INDEX events_dead; CREATE INDEX events_line ON events (mac, state, pos)");
-    raw.close();
-
-    const store = openSqliteStore(file);
+    const { store, file } = await olderFile(
+      async (before) => {
+        await before.commitEvents(MAC, 'e', events(0, 6), 1);
+        await before.ackEvents(MAC, 1);
+        const [third] = await before.peekEvents(MAC, 1);
+        await before.deadLetter(MAC, third!, 'refused', 2);
+      },
+      // The indexes an older edge had.
+      'DROP INDEX events_waiting; DROP INDEX events_dead; CREATE INDEX events_line ON events (mac, state, pos)',
+    );
     expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([3, 4, 5]);
     expect(await store.waitingCount(MAC)).toBe(3);
     expect((await store.listDeadLetters(MAC)).map((e) => e.seq)).toEqual([2]);
     await store.ackEvents(MAC, 4);
     expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([5]);
-    store.close();
     const after = await openRaw(file);
     expect(after.driver.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'events_%' ORDER BY name")).toEqual([{ name: 'events_dead' }, { name: 'events_waiting' }]);
     after.close();
-    dir.remove();
   });
 });
 
