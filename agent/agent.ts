@@ -1,22 +1,26 @@
-import { serve, type ServerType } from '@hono/node-server';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { assessAsteriskVersion } from '../shared/asterisk-version.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { deriveKey } from '../shared/auth/hmac.ts';
 import { ApiError } from '../shared/errors.ts';
+import type { WebhookFetch } from '../shared/delivery/webhook-fetch.ts';
+import { createHttpPost } from '../shared/node/http-post.ts';
 import { AmiClient } from './ami/client.ts';
 import { detectDriver, type Drivers } from './ami/driver.ts';
 import { tcpConnect } from './ami/tcp.ts';
 import { AmiDevice } from './ami-device.ts';
-import { boxTimeZone, webkeyDigests } from './auth/webkey.ts';
+import { webkeyDigests } from './auth/webkey.ts';
 import type { AgentConfig } from './config.ts';
 import { startLanDelivery, type LanDelivery } from './delivery-lan.ts';
 import { EventPipeline } from './events/pipeline.ts';
+import { BOX_ZONE } from './events/time.ts';
 import { Wrapup } from './events/wrapup.ts';
 import { listHints } from './ops/hints.ts';
 import { createLanApp, type LanRateLimits } from './lan-app.ts';
+import { createLanServer } from './lan-server.ts';
 import type { Log } from './log.ts';
 import { linkLogger } from './link-log.ts';
 import { firstNicMac } from './mac.ts';
@@ -40,7 +44,7 @@ export interface AgentOptions {
   clock?: Clock;
   /** Delivery's own clock, when a fault test scales only the retry schedule. Default: `clock`. */
   deliveryClock?: Clock;
-  fetch?: typeof fetch;
+  fetch?: WebhookFetch;
   tunnelConnect?: TunnelConnect;
   /** Host the LAN API binds to (the box serves its LAN; tests bind 127.0.0.1). */
   host?: string;
@@ -48,7 +52,7 @@ export interface AgentOptions {
   port?: number;
   /** How long start waits for the first AMI login; default: for ever (the outbox keeps flowing). */
   amiReadyTimeoutMs?: number;
-  /** The PBX's IANA time zone; default: the process's. */
+  /** The PBX's IANA time zone; default: the process's own (BOX_ZONE). */
   timeZone?: string;
   /** The outbox's disk bound (default 256 MiB in 4 MiB segments); past it the oldest events are dropped and counted. */
   outboxBounds?: Pick<OutboxOptions, 'maxBytes' | 'segmentBytes'>;
@@ -83,7 +87,7 @@ const ALIVE_EVERY_MS = 10_000;
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const { config, log } = opts;
   const clock = opts.clock ?? systemClock;
-  const timeZone = opts.timeZone ?? boxTimeZone();
+  const timeZone = opts.timeZone ?? BOX_ZONE;
   const mac = config.general.mac ?? firstNicMac();
   if (!mac) throw new Error('no MAC address: set [general] mac in api.conf (this box has no network interface to take it from)');
   const spool = config.paths.spool;
@@ -279,7 +283,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         webkey: config.general.webkey ?? null,
         timeZone,
         clock: opts.deliveryClock ?? clock,
-        ...(opts.fetch ? { fetch: opts.fetch } : {}),
+        fetch: opts.fetch ?? createHttpPost(),
         log: (e) => log({ component: 'delivery', ...e }),
       });
       const d = lanDelivery;
@@ -312,8 +316,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       recordingLinks: { key: await deriveKey(toolbarKey, 'coocenter recording links v1'), mac },
     });
     const host = opts.host ?? '0.0.0.0';
-    const server = await new Promise<ServerType>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: host, port: opts.port ?? config.general.bindPort }, () => resolve(s));
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = createLanServer(app.fetch, host).listen(opts.port ?? config.general.bindPort, host, () => resolve(s));
       s.once('error', reject);
     });
     cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));

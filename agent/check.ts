@@ -9,7 +9,7 @@ import { AmiError } from './ami/errors.ts';
 import { tcpConnect } from './ami/tcp.ts';
 import { ConfigError, loadConfig, type AgentConfig } from './config.ts';
 import { firstNicMac } from './mac.ts';
-import { boxTimeZone } from './auth/webkey.ts';
+import { BOX_ZONE } from './events/time.ts';
 import { backfillSources } from './backfill/gap-backfill.ts';
 
 /** One line of `coocenter-agent --check`: `ok` with what was found, or what to fix. */
@@ -172,7 +172,7 @@ async function checkFolders(config: AgentConfig, report: Report): Promise<void> 
 
 /** The box's own records the agent backfills gaps from, when api.conf names them. */
 async function checkRecords(config: AgentConfig, report: Report): Promise<void> {
-  const { cdr, queueLog } = backfillSources(config, boxTimeZone());
+  const { cdr, queueLog } = backfillSources(config, BOX_ZONE);
   if (queueLog) {
     try {
       await access(queueLog, constants.R_OK);

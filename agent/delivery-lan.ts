@@ -1,5 +1,6 @@
 import type { Clock } from '../shared/clock.ts';
 import { Delivery } from '../shared/delivery/delivery.ts';
+import type { WebhookFetch } from '../shared/delivery/webhook-fetch.ts';
 import { webkeyDigests } from './auth/webkey.ts';
 import type { Outbox } from './outbox/outbox.ts';
 
@@ -15,7 +16,7 @@ export interface LanDeliveryOptions {
   /** The PBX's IANA zone, whose calendar date goes into the Authorization digest. */
   timeZone: string;
   clock?: Clock;
-  fetch?: typeof fetch;
+  fetch?: WebhookFetch;
   types?: Iterable<string> | null;
   log?: (entry: Record<string, unknown>) => void;
 }

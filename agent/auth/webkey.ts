@@ -1,20 +1,18 @@
 import { createHash } from 'node:crypto';
 import { ApiError } from '../../shared/errors.ts';
 import { matchesWebkeyDigest } from '../../shared/auth/webkey-digest.ts';
+import { BOX_ZONE, formatPbxTime } from '../events/time.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** The box's calendar date `YYYY-MM-DD` in `timeZone` (IANA name; the box's own by default). */
-export function localDate(at: number, timeZone: string): string {
-  // en-CA formats dates as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
-}
+/** The calendar date `YYYY-MM-DD` in `timeZone`. */
+const localDate = (at: number, timeZone: string) => formatPbxTime(at, timeZone).slice(0, 10);
 
 /**
  * md5(WEBKEY + 'YYYY-MM-DD') for the box's yesterday, today and tomorrow: the caller may compute the
  * date in its own time zone. These are what the edge gets, never the WEBKEY itself.
  */
-export function webkeyDigests(webkey: string, at: number, timeZone = boxTimeZone()): string[] {
+export function webkeyDigests(webkey: string, at: number, timeZone = BOX_ZONE): string[] {
   const [y, m, d] = localDate(at, timeZone).split('-').map(Number) as [number, number, number];
   // Day arithmetic on the calendar date itself, so DST days of 23 or 25 hours do not skip a date.
   const today = Date.UTC(y, m - 1, d);
@@ -23,15 +21,13 @@ export function webkeyDigests(webkey: string, at: number, timeZone = boxTimeZone
   );
 }
 
-export const boxTimeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
-
 /**
  * The LAN API's check. Without a WEBKEY the document's box asks for nothing, and neither do we.
  * Throws ApiError UNAUTHORIZED for a missing or wrong Authorization.
  */
 export function createWebkeyAuth(opts: { webkey: string | undefined; now: () => number; timeZone?: string }) {
   const { webkey, now } = opts;
-  const timeZone = opts.timeZone ?? boxTimeZone();
+  const timeZone = opts.timeZone ?? BOX_ZONE;
   return function checkWebkey(authorization: string | undefined): void {
     if (!webkey) return;
     if (authorization === undefined || authorization.trim() === '') {

@@ -1,5 +1,6 @@
 import type { OperationParams } from '../../shared/api/operations.ts';
 import { ExtensionDirectory } from '../extensions.ts';
+import { byExtensionNumber } from './extension-order.ts';
 import { technology, type ChannelDriver, type OpContext } from './context.ts';
 import { hintTechnology, listHints, type Hint } from './hints.ts';
 
@@ -24,7 +25,7 @@ export async function extensionHintsStatus(_params: OperationParams<'extension-h
     const seen = byExten.get(h.exten);
     if (!seen || (seen.context !== ctx.context && h.context === ctx.context)) byExten.set(h.exten, h);
   }
-  const chosen = [...byExten.values()].sort((a, b) => a.exten.localeCompare(b.exten, 'en', { numeric: true }));
+  const chosen = [...byExten.values()].sort((a, b) => byExtensionNumber(a.exten, b.exten));
   const phones = new ExtensionDirectory(chosen);
   const typeOf = (h: Hint) => phones.technologyOf(h.exten) ?? hintTechnology(h.devices);
   const named = new Map<string, ChannelDriver>();
@@ -42,3 +43,4 @@ export async function extensionHintsStatus(_params: OperationParams<'extension-h
     }),
   );
 }
+

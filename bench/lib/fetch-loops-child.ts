@@ -1,4 +1,4 @@
-import { createHttpFetch } from '../../edge/node/http-fetch.ts';
+import { createHttpPost } from '../../shared/node/http-post.ts';
 
 /**
  * The edge-events floor: concurrent loops of POSTs, one in flight per loop as the edge's per-device
@@ -6,7 +6,7 @@ import { createHttpFetch } from '../../edge/node/http-fetch.ts';
  * argv: <url> <loops> <posts per loop> <body json>. Prints `ready`, runs on SIGUSR1, exits on SIGTERM.
  */
 const [url, loopsArg, perLoopArg, body] = process.argv.slice(2);
-const post = createHttpFetch();
+const post = createHttpPost();
 
 async function run(): Promise<void> {
   await Promise.all(

@@ -1,5 +1,5 @@
 import type { AmiClient } from '../../agent/ami/client.ts';
-import { lostKeptAlive } from '../../edge/node/http-fetch.ts';
+import { lostKeptAlive } from '../../shared/node/http-post.ts';
 import { Agent, request } from 'node:http';
 import { BenchError } from './bench-error.ts';
 import { openLoop, percentile } from './open-loop.ts';

@@ -4,6 +4,7 @@ import { ApiError } from '../../shared/errors.ts';
 import { Delivery, type DeliveryStatus } from '../../shared/delivery/delivery.ts';
 import { retryDelayMs } from '../../shared/delivery/retry-schedule.ts';
 import { WebhookSigner, webhookId, type SignerFactory } from '../../shared/delivery/signature.ts';
+import type { WebhookFetch } from '../../shared/delivery/webhook-fetch.ts';
 import { deviceQueue } from './device-queue.ts';
 import type { Hub } from './hub.ts';
 import type { EdgeStore } from './store.ts';
@@ -12,7 +13,7 @@ export interface EdgeDeliveriesOptions {
   store: EdgeStore;
   hub: Hub;
   clock: Clock;
-  fetch?: typeof fetch;
+  fetch?: WebhookFetch;
   /** Default: WebCrypto HMAC. */
   createSigner?: SignerFactory;
   /** Tests only: the retry schedule's waits times this (the Workers edge's clock cannot be scaled). */

@@ -16,7 +16,8 @@ import { Hub } from '../core/hub.ts';
 import { KEEP_DELIVERED_MS } from '../core/retention.ts';
 import type { EdgeStore } from '../core/store.ts';
 import { createNodeSigner } from './hmac-signer.ts';
-import { createHttpFetch } from './http-fetch.ts';
+import { createHttpPost } from '../../shared/node/http-post.ts';
+import type { WebhookFetch } from '../../shared/delivery/webhook-fetch.ts';
 import { createPgCluster } from './pg-cluster.ts';
 import { openPgStore, type PgStore } from './pg-store.ts';
 import { openSqliteStore } from './sqlite-store.ts';
@@ -48,7 +49,7 @@ export interface EdgeServerOptions {
   /** For tests: how long delivered events stay replayable (default KEEP_DELIVERED_MS, 7 days). */
   keepDeliveredMs?: number;
   /** For tests: where webhooks go out through. */
-  fetch?: typeof fetch;
+  fetch?: WebhookFetch;
 }
 
 export interface EdgeServer {
@@ -96,7 +97,7 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
     hub,
     clock,
     log,
-    fetch: opts.fetch ?? createHttpFetch(),
+    fetch: opts.fetch ?? createHttpPost(),
     createSigner: createNodeSigner,
     ...(cluster ? { delivers: (mac: string) => cluster.member.delivers(mac) } : {}),
   });

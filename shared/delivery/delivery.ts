@@ -6,6 +6,7 @@ import type { RetryState } from './retry-state.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import { retryDelayMs } from './retry-schedule.ts';
 import { WebhookSigner, webhookId, webhookSecretBytes, type Signer, type SignerFactory } from './signature.ts';
+import type { WebhookFetch } from './webhook-fetch.ts';
 
 export interface DeliveryOptions {
   queue: Queue;
@@ -15,7 +16,7 @@ export interface DeliveryOptions {
   /** `whsec_<base64>` or raw text (its UTF-8 bytes are the key); null sends unsigned POSTs. */
   secret: string | null;
   clock?: Clock;
-  fetch?: typeof fetch;
+  fetch?: WebhookFetch;
   random?: () => number;
   /** Per-request headers (the agent's `Authorization: md5(WEBKEY+date)`), computed at send time. */
   extraHeaders?: (nowMs: number) => Record<string, string>;
@@ -78,7 +79,7 @@ export class Delivery {
   private readonly queue: Queue;
   private readonly mac: string;
   private readonly clock: Clock;
-  private readonly fetch: typeof fetch;
+  private readonly fetch: WebhookFetch;
   private readonly random: () => number;
   private readonly extraHeaders: (nowMs: number) => Record<string, string>;
   private readonly timeoutMs: number;

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpFetch } from '../../edge/node/http-fetch.ts';
+import { createHttpPost } from '../../shared/node/http-post.ts';
 
-describe('the Node edge webhook client', () => {
+describe('the Node webhook client (edge and agent)', () => {
   let close: (() => Promise<void>) | null = null;
   afterEach(async () => {
     await close?.();
@@ -30,7 +30,7 @@ describe('the Node edge webhook client', () => {
       seen.push({ body, sig: req.headers['webhook-signature'], length: req.headers['content-length'], port: req.socket.remotePort, path: req.url });
       res.writeHead(204).end();
     });
-    const post = createHttpFetch();
+    const post = createHttpPost();
     const body = JSON.stringify({ event: 'hangup', name: '张三' });
     for (let i = 0; i < 2; i++) {
       const res = await post(url, { method: 'POST', headers: { 'content-type': 'application/json', 'webhook-signature': 'v1,abc' }, body });
@@ -53,7 +53,7 @@ describe('the Node edge webhook client', () => {
       answered++;
       res.writeHead(204).end();
     });
-    const post = createHttpFetch();
+    const post = createHttpPost();
     for (let i = 0; i < 3; i++) expect((await post(url, { method: 'POST', body: '{}' })).status).toBe(204);
     expect(answered).toBe(3);
     expect(connections.size).toBe(3);
@@ -64,7 +64,7 @@ describe('the Node edge webhook client', () => {
       if (req.url?.startsWith('/hook')) res.writeHead(503, 'Busy', { 'retry-after': '7' }).end('later');
       else res.writeHead(302, { location: '/hook' }).end();
     });
-    const post = createHttpFetch();
+    const post = createHttpPost();
     const res = await post(url, { method: 'POST', body: '{}' });
     expect([res.status, res.statusText, res.headers.get('retry-after')]).toEqual([503, 'Busy', '7']);
     expect((await post(url.replace('/hook', '/moved'), { method: 'POST', body: '{}', redirect: 'manual' })).status).toBe(302);
@@ -73,7 +73,7 @@ describe('the Node edge webhook client', () => {
   it('rejects when the signal aborts a request the receiver never answers', async () => {
     const url = await serve(() => {});
     const ctl = new AbortController();
-    const pending = createHttpFetch()(url, { method: 'POST', body: '{}', signal: ctl.signal });
+    const pending = createHttpPost()(url, { method: 'POST', body: '{}', signal: ctl.signal });
     ctl.abort(new Error('timed out'));
     await expect(pending).rejects.toThrow();
   });
@@ -82,6 +82,6 @@ describe('the Node edge webhook client', () => {
     const url = await serve(() => {});
     await close!();
     close = null;
-    await expect(createHttpFetch()(url, { method: 'POST', body: '{}' })).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
+    await expect(createHttpPost()(url, { method: 'POST', body: '{}' })).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
   });
 });
