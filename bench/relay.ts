@@ -1,6 +1,10 @@
+import { join } from 'node:path';
 import type { Benchmark } from './lib/benchmark.ts';
 import type { Child } from './lib/child.ts';
-import { RELAY_RATE, measureRelay, reportRelay } from './lib/relay-latency.ts';
+import { busiestShares, formatShares, readProfile } from './lib/cpu-profile.ts';
+import { openLoop } from './lib/open-loop.ts';
+import { RELAY_RATE, measureRelay, relayedVia, reportRelay } from './lib/relay-latency.ts';
+import type { Results } from './lib/results.ts';
 import { spawnNode } from './lib/child.ts';
 import { BENCH_MAC, amiSession, provisionDevice, spawnAgent, spawnEdge, spawnSim, tempDir, waitOnline, writeAgentConfig } from './lib/stack.ts';
 
@@ -49,6 +53,31 @@ function loopStats(edge: Child): Promise<LoopStats> {
   return got;
 }
 
+const PROFILED_MS = 4000;
+
+/**
+ * Where the edge's own part of a relay goes: a second edge, profiled (the measured one is not, so
+ * the profiler costs its figures nothing), relaying alone at the same rate.
+ */
+async function explainRelay(results: Results, dir: string, cpuUsPerRequest: number): Promise<void> {
+  const profDir = join(dir, 'prof');
+  const stop: (() => Promise<void> | void)[] = [];
+  try {
+    const edge = await spawnEdge(join(dir, 'profiled-edge'), true, undefined, profDir);
+    stop.push(() => edge.stop());
+    const { tenantKey } = await relayStack(edge.url, join(dir, 'profiled-agent'), stop);
+    await openLoop(RELAY_RATE, PROFILED_MS, relayedVia({ edgeUrl: edge.url, mac: BENCH_MAC, tenantKey }));
+  } finally {
+    for (const s of stop.reverse()) await s();
+  }
+  // The edge relaying 1,000/s is busy about half of each quarter-second.
+  const { windowMs, shares } = busiestShares(readProfile(profDir), 0.9);
+  results.note(
+    `relay (Node edge): the edge's own part, ${cpuUsPerRequest.toFixed(0)} us of CPU per relayed request in the measured run, profiled over its busiest ${(windowMs / 1000).toFixed(1)} s ` +
+      `of a second run at ${RELAY_RATE}/s (bench/lib/cpu-profile.ts): ${formatShares(shares)} (bench/README.md, "Where the Node edge's time goes")`,
+  );
+}
+
 export const relayBenchmark: Benchmark = {
   name: 'relay',
   description: 'a relayed current-calls (REST -> Node edge -> tunnel -> agent -> AMI -> back) beside the same AMI action sent directly',
@@ -61,7 +90,10 @@ export const relayBenchmark: Benchmark = {
       const { tenantKey, direct, simPort } = await relayStack(edge.url, `${tmp.dir}/agent`, stop);
       const floorUrl = await bareRelay(simPort, stop);
       await loopStats(edge);
+      const cpuBefore = edge.cpuMs();
       const figures = await measureRelay({ edgeUrl: edge.url, mac: BENCH_MAC, tenantKey, direct, rate: RELAY_RATE, floorUrl });
+      // The edge only heartbeats while the direct and bare-relay slices run.
+      const cpuUsPerRequest = ((edge.cpuMs() - cpuBefore) * 1000) / figures.relayed.length;
       const loop = await loopStats(edge);
       reportRelay(results, 'relay (Node edge)', figures, { p50: 0.5, p99: 2 });
       results.note(
@@ -70,6 +102,8 @@ export const relayBenchmark: Benchmark = {
           `(${loop.majorGcCount} full collections, the longest ${loop.majorGcMax.toFixed(1)} ms): ` +
           'a stall longer than any GC is the edge waiting for a core',
       );
+      for (const s of stop.splice(0).reverse()) await s();
+      await explainRelay(results, tmp.dir, cpuUsPerRequest);
     } finally {
       for (const s of stop.reverse()) await s();
       tmp.remove();

@@ -32,6 +32,8 @@ export interface SpawnOptions {
   timeoutMs?: number;
   /** The program to run instead of this Node: another Node, or the agent's single executable. */
   executable?: string;
+  /** Where the child writes a V8 CPU profile when it exits (bench/lib/cpu-profile.ts reads it). */
+  cpuProfDir?: string;
 }
 
 /** Clock ticks per second of /proc/<pid>/stat times; 100 on every Linux this runs on. */
@@ -44,7 +46,7 @@ const CLK_TCK = 100;
 export function spawnNode(args: readonly string[], opts: SpawnOptions): Promise<Child> {
   // BENCH_CPU_PROF=<dir>: every child writes a V8 CPU profile there when it exits (node refuses
   // --cpu-prof in NODE_OPTIONS, so it goes on the command line).
-  const prof = process.env.BENCH_CPU_PROF;
+  const prof = opts.cpuProfDir ?? process.env.BENCH_CPU_PROF;
   // A single executable takes its arguments as the agent's own, not Node's.
   const argv = prof && !opts.executable ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, ...args] : args;
   const proc = spawn(opts.executable ?? process.execPath, argv, { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -26,15 +26,17 @@ export async function spawnSim(timeScale = 1): Promise<Child & { port: number }>
 /**
  * The Node edge in a child of its own, with the bench's admin key: the bin itself, or with `unlimited`
  * bench/lib/edge-child.ts, the same server with its request rate limits lifted. With `databaseUrl`
- * its state is in that PostgreSQL database (`--store`), and it joins the edges already there.
+ * its state is in that PostgreSQL database (`--store`), and it joins the edges already there. With
+ * `cpuProfDir` it writes a V8 CPU profile there when stopped.
  */
-export async function spawnEdge(dataDir: string, unlimited = false, databaseUrl?: string): Promise<Child & { url: string }> {
+export async function spawnEdge(dataDir: string, unlimited = false, databaseUrl?: string, cpuProfDir?: string): Promise<Child & { url: string }> {
   const args = unlimited
     ? ['bin/run-ts.js', 'bench/lib/edge-child.ts', dataDir, ...(databaseUrl ? [databaseUrl] : [])]
     : ['bin/coocenter-edge.js', '--port', '0', ...(databaseUrl ? ['--store', databaseUrl] : ['--data', dataDir])];
   const child = await spawnNode(args, {
     ready: /edge listening on (http:\/\/\S+)/,
     env: { COOCENTER_ADMIN_KEY: ADMIN_KEY },
+    ...(cpuProfDir ? { cpuProfDir } : {}),
   });
   return Object.assign(child, { url: child.ready[1]! });
 }
