@@ -48,12 +48,13 @@ async function timeChild(child: Child, receiver: ReceiverProcess, n: number, wat
 /**
  * 100 devices on `edgeUrl`, each an agent's tunnel client with a prefilled in-memory outbox, all in
  * one child process; timed from the tunnels opening to the last POST the receiver child counted.
+ * A second run on the same edge takes devices from `firstDevice` on, new ones.
  */
-export async function measureEdgeEvents(edgeUrl: string, receiver: ReceiverProcess, dir: string, watched: readonly number[] = []): Promise<EventsRun> {
+export async function measureEdgeEvents(edgeUrl: string, receiver: ReceiverProcess, dir: string, watched: readonly number[] = [], firstDevice = 0): Promise<EventsRun> {
   const tenant = (await adminCall(edgeUrl, 'POST', '/admin/tenants', { name: 'bench edge-events' })) as { id: string };
   const devices: { mac: string; token: string }[] = [];
   for (let i = 0; i < DEVICES; i++) {
-    const mac = benchMac(i);
+    const mac = benchMac(firstDevice + i);
     const d = (await adminCall(edgeUrl, 'PUT', `/admin/devices/${mac}`, { tenant: tenant.id, url: receiver.url })) as { token: string };
     devices.push({ mac, token: d.token });
   }

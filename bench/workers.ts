@@ -3,7 +3,9 @@ import type { Benchmark } from './lib/benchmark.ts';
 import { spawnReceiver } from './lib/receiver-process.ts';
 import { measureRelay, reportRelay } from './lib/relay-latency.ts';
 import { BENCH_MAC, spawnEdge, tempDir } from './lib/stack.ts';
-import { eventsPerSecond, fetchFloor, measureEdgeEvents, reportEdgeEvents } from './edge-events.ts';
+import { formatShares } from './lib/cpu-profile.ts';
+import { perfWhile } from './lib/perf-profile.ts';
+import { DEVICES, eventsPerSecond, fetchFloor, measureEdgeEvents, reportEdgeEvents } from './edge-events.ts';
 import { relayStack } from './relay.ts';
 import { startWorkersEdge } from '../test/support/workers-edge.ts';
 
@@ -83,11 +85,18 @@ export const workersBenchmark: Benchmark = {
       if (ratio < EVENTS_TARGET) {
         // The busiest workerd is the one running the objects: all of them share its one thread.
         const busiest = Math.max(...run.cpuMs);
+        const busiestPid = pids[run.cpuMs.indexOf(busiest)]!;
+        // Where that workerd's time goes: a second run, new devices, under perf (the measured one is not).
+        const { profile } = await perfWhile(busiestPid, tmp.dir, () => measureEdgeEvents(workers.url, receiver, tmp.dir, [], DEVICES));
         results.note(
           `edge events (Workers edge): ${ratio.toFixed(2)}x of the floor, under the ${EVENTS_TARGET}x target; its workerd was on CPU ` +
             `${((100 * busiest) / run.ms).toFixed(0)}% of the window, ${((1000 * busiest) / run.events).toFixed(0)} us per event: local workerd runs every ` +
             "device object on one thread, and every webhook also passes through the worker miniflare puts in front of each outbound fetch " +
-            '(strip-cf-connecting-ip), which Cloudflare does not run (bench/README.md, "workers")',
+            '(strip-cf-connecting-ip), which Cloudflare does not run. ' +
+            (profile
+              ? `That workerd under perf in a second run (${profile.samples.toLocaleString('en-US')} samples, bench/lib/perf-profile.ts): ${formatShares(profile.shares)}`
+              : 'perf is not available here, so no profile of it') +
+            ' (bench/README.md, "Where the Workers edge\'s time goes")',
         );
       }
       results.note(`workers: both edges at ${RATE} requests/s; workerd runs locally, started by wrangler, so its figures say what the code costs there, not what Cloudflare's network adds`);
