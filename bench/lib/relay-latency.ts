@@ -103,7 +103,8 @@ export function relayedVia(r: RelayRoute): () => Promise<void> {
 const keepAlive = new Agent({ keepAlive: true });
 export function postJson(url: string, headers: Record<string, string>, again = false): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': '0' }, agent: keepAlive }, (res) => {
+    // The retry takes a connection of its own: the pool's other idle ones may be closing too.
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': '0' }, agent: again ? false : keepAlive }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (d: string) => (text += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));

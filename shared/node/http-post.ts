@@ -20,7 +20,9 @@ export function createHttpPost(): WebhookFetch {
       if (signal?.aborted) return reject(signal.reason);
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
       const attempt = (again: boolean) => {
-        const req = send(url, { method: init.method, headers, agent: agents[url.protocol as keyof typeof agents] }, (res: IncomingMessage) => {
+        // The retry takes a connection of its own: the pool's other idle ones may be closing too.
+        const agent = again ? false : agents[url.protocol as keyof typeof agents];
+        const req = send(url, { method: init.method, headers, agent }, (res: IncomingMessage) => {
           signal?.removeEventListener('abort', abort);
           // Drained, so the socket goes back to the pool once the body ended.
           res.resume();

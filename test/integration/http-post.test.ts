@@ -59,6 +59,22 @@ describe('the Node webhook client (edge and agent)', () => {
     expect(connections.size).toBe(3);
   });
 
+  it('sends the retry on a connection of its own, not on another kept-alive one closing at the same time', async () => {
+    const connections = new Set<unknown>();
+    const url = await serve((req, _body, res) => {
+      const seen = connections.has(req.socket);
+      connections.add(req.socket);
+      if (seen) return void req.socket.destroy();
+      res.writeHead(204).end();
+    });
+    const post = createHttpPost();
+    // Two connections in the pool, each of which the receiver drops at its next request.
+    expect((await Promise.all([post(url, { method: 'POST', body: '{}' }), post(url, { method: 'POST', body: '{}' })])).map((r) => r.status)).toEqual([204, 204]);
+    expect(connections.size).toBe(2);
+    expect((await post(url, { method: 'POST', body: '{}' })).status).toBe(204);
+    expect(connections.size).toBe(3);
+  });
+
   it('gives delivery the status and Retry-After, without following redirects', async () => {
     const url = await serve((req, _body, res) => {
       if (req.url?.startsWith('/hook')) res.writeHead(503, 'Busy', { 'retry-after': '7' }).end('later');
