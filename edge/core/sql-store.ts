@@ -4,6 +4,18 @@ import { GroupCommit } from './group-commit.ts';
 import type { SqlDriver, SqlValue } from './sql-driver.ts';
 import type { AuditEntry, DeviceRecord, EdgeStore, TenantKeyRecord, TenantRecord } from './store.ts';
 
+/**
+ * The event queue. One index, (mac, state, pos): an ack moves the device's delivered position, not
+ * rows, so entries only move on a dead letter or a replay. No UNIQUE (mac, epoch, seq): `committed`
+ * already keeps an event from being stored twice, and that index took 40% of an insert's time.
+ * `pos` is AUTOINCREMENT: it never repeats, even after the newest rows were pruned, which the
+ * delivered positions rely on.
+ */
+const EVENTS_TABLE = (name: string) => `CREATE TABLE IF NOT EXISTS ${name} (
+  pos INTEGER PRIMARY KEY AUTOINCREMENT, mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL,
+  type TEXT NOT NULL, body TEXT NOT NULL, wid TEXT, state TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT, dead_at INTEGER)`;
+const EVENT_COLUMNS = 'pos, mac, epoch, seq, type, body, wid, state, at, reason, dead_at';
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_keys (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);
@@ -11,12 +23,8 @@ CREATE TABLE IF NOT EXISTS devices (
   mac TEXT PRIMARY KEY, tenant TEXT NOT NULL, token_hash TEXT NOT NULL, url TEXT,
   allow_unauthenticated INTEGER NOT NULL, allow_webkey INTEGER NOT NULL, webhook_secret TEXT NOT NULL,
   types TEXT, created_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS events (
-  pos INTEGER PRIMARY KEY AUTOINCREMENT, mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL,
-  type TEXT NOT NULL, body TEXT NOT NULL, wid TEXT, state TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT, dead_at INTEGER,
-  UNIQUE (mac, epoch, seq));
-CREATE INDEX IF NOT EXISTS events_waiting ON events (mac, pos) WHERE state = 'waiting';
-CREATE INDEX IF NOT EXISTS events_dead ON events (mac, pos) WHERE state = 'dead';
+${EVENTS_TABLE('events')};
+CREATE INDEX IF NOT EXISTS events_line ON events (mac, state, pos);
 CREATE TABLE IF NOT EXISTS committed (mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (mac, epoch));
 CREATE TABLE IF NOT EXISTS delivered (mac TEXT PRIMARY KEY, pos INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS audit (
@@ -71,9 +79,23 @@ function migrate(db: SqlDriver): void {
   } catch {
     db.script('ALTER TABLE events ADD COLUMN wid TEXT');
   }
-  // Replaced by the partial indexes: an ack moved each row's entry within it, a page write per
-  // device per group commit; now it only leaves events_waiting.
-  db.script('DROP INDEX IF EXISTS events_line');
+  // The UNIQUE constraint of older edges can only go with a copy of the table. In one transaction:
+  // should this runtime refuse any of it, the store keeps the old table, which works as well.
+  if (db.all("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND name LIKE 'sqlite_autoindex_%'").length > 0) {
+    try {
+      db.transaction(() => {
+        const high = db.all<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'")[0]?.seq ?? 0;
+        db.script(`${EVENTS_TABLE('events_copy')}; INSERT INTO events_copy (${EVENT_COLUMNS}) SELECT ${EVENT_COLUMNS} FROM events; DROP TABLE events; ALTER TABLE events_copy RENAME TO events`);
+        // The copy's positions start where the old table's stopped, pruned rows included.
+        db.run("DELETE FROM sqlite_sequence WHERE name = 'events'");
+        db.run("INSERT INTO sqlite_sequence (name, seq) VALUES ('events', max(?, coalesce((SELECT max(pos) FROM events), 0)))", high);
+      });
+    } catch {
+      // kept as it was
+    }
+  }
+  // The partial indexes of older edges, for a line whose acks rewrote rows.
+  db.script('DROP INDEX IF EXISTS events_waiting; DROP INDEX IF EXISTS events_dead; CREATE INDEX IF NOT EXISTS events_line ON events (mac, state, pos)');
 }
 
 export type { SqlDriver, SqlValue } from './sql-driver.ts';
@@ -124,7 +146,7 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
 
   const committedSeq = (mac: string, epoch: string): number =>
     one<{ seq: number }>('SELECT seq FROM committed WHERE mac = ? AND epoch = ?', mac, epoch)?.seq ?? -1;
-  // The states are literals so SQLite can use the partial index of each.
+  // The states are literals, so the count is a range of events_line.
   const count = (mac: string, state: 'waiting' | 'dead'): number =>
     (state === 'waiting'
       ? one<{ n: number }>(`SELECT count(*) AS n FROM events WHERE mac = ? AND state = 'waiting' AND pos > ${DELIVERED_POS}`, mac, mac)
@@ -135,13 +157,13 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
     let high = committedSeq(mac, epoch);
     for (const e of events) {
       if (e.seq <= high) continue;
-      db.run("INSERT OR IGNORE INTO events (mac, epoch, seq, type, body, wid, state, at) VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?)", mac, epoch, e.seq, e.type, e.body, e.id ?? null, at);
+      db.run("INSERT INTO events (mac, epoch, seq, type, body, wid, state, at) VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?)", mac, epoch, e.seq, e.type, e.body, e.id ?? null, at);
       high = e.seq;
     }
     db.run('INSERT INTO committed (mac, epoch, seq) VALUES (?, ?, ?) ON CONFLICT (mac, epoch) DO UPDATE SET seq = excluded.seq', mac, epoch, high);
   };
 
-  // The head run ends at the first waiting row of another epoch or past uptoSeq; the events_waiting
+  // The head run ends at the first waiting row of another epoch or past uptoSeq; the events_line
   // index finds it after a row or two, where reading the whole waiting line per ack made delivery O(n^2).
   // The delivered position moves to the run's last row (pos grows with every insert, whatever the mac).
   const ack = (mac: string, uptoSeq: number) => {
@@ -166,7 +188,7 @@ export function createSqlStore(db: SqlDriver, opts: SqlStoreOptions = {}): EdgeS
   });
 
   const replay = (mac: string, seq: number): number => db.transaction(() => {
-    const latest = one<{ epoch: string }>('SELECT epoch FROM events WHERE mac = ? ORDER BY pos DESC LIMIT 1', mac);
+    const latest = one<{ epoch: string }>('SELECT epoch FROM events WHERE pos = (SELECT max(pos) FROM events WHERE mac = ?)', mac);
     if (!latest) return -1;
     // Delivered rows get their state, so the position can go back to the start.
     db.run(`UPDATE events SET state = 'done' WHERE mac = ? AND state = 'waiting' AND pos <= ${DELIVERED_POS}`, mac, mac);

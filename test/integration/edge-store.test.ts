@@ -221,7 +221,7 @@ describe('SQLite edge store: a file from an older edge', () => {
     expect(await store.pruneDelivered(10)).toBe(3);
   });
 
-  it('keeps its waiting line, acks and dead letters when it is opened by this edge, and loses the index this edge no longer keeps', async () => {
+  it('keeps its waiting line, acks and dead letters when it is opened by this edge, with the indexes this edge keeps', async () => {
     const { store, file } = await olderFile(
       async (before) => {
         await before.commitEvents(MAC, 'e', events(0, 6), 1);
@@ -229,8 +229,11 @@ describe('SQLite edge store: a file from an older edge', () => {
         const [third] = await before.peekEvents(MAC, 1);
         await before.deadLetter(MAC, third!, 'refused', 2);
       },
-      // The indexes an older edge had.
-      'DROP INDEX events_waiting; DROP INDEX events_dead; CREATE INDEX events_line ON events (mac, state, pos)',
+      // The table and indexes an older edge had: UNIQUE (mac, epoch, seq) and two partial indexes.
+      `CREATE TABLE old AS SELECT * FROM events; DROP TABLE events;
+       CREATE TABLE events (pos INTEGER PRIMARY KEY AUTOINCREMENT, mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, wid TEXT, state TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT, dead_at INTEGER, UNIQUE (mac, epoch, seq));
+       INSERT INTO events SELECT * FROM old; DROP TABLE old;
+       CREATE INDEX events_waiting ON events (mac, pos) WHERE state = 'waiting'; CREATE INDEX events_dead ON events (mac, pos) WHERE state = 'dead'`,
     );
     expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([3, 4, 5]);
     expect(await store.waitingCount(MAC)).toBe(3);
@@ -238,8 +241,48 @@ describe('SQLite edge store: a file from an older edge', () => {
     await store.ackEvents(MAC, 4);
     expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([5]);
     const after = await openRaw(file);
-    expect(after.driver.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'events_%' ORDER BY name")).toEqual([{ name: 'events_dead' }, { name: 'events_waiting' }]);
+    expect(after.driver.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY name")).toEqual([{ name: 'events_line' }]);
     after.close();
+  });
+});
+
+describe('SQLite store: an older edge\u2019s UNIQUE event table, copied without it', () => {
+  const removals: (() => void)[] = [];
+  afterEach(() => {
+    for (const r of removals.splice(0).reverse()) r();
+  });
+
+  it('keeps every row and position, never reuses a pruned one, and still stores an event once', async () => {
+    const dir = tempDataDir();
+    removals.push(dir.remove);
+    const file = `${dir.dir}/edge.sqlite`;
+    const raw = await openRaw(file);
+    // What an older edge left: five events, the newest two pruned, so AUTOINCREMENT is ahead of max(pos).
+    raw.driver.script(`CREATE TABLE events (pos INTEGER PRIMARY KEY AUTOINCREMENT, mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, wid TEXT, state TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT, dead_at INTEGER, UNIQUE (mac, epoch, seq));
+      CREATE TABLE committed (mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (mac, epoch));
+      INSERT INTO events (mac, epoch, seq, type, body, state, at) VALUES
+        ('${MAC}', 'e', 0, 'hangup', '{"n":0}', 'done', 1), ('${MAC}', 'e', 1, 'hangup', '{"n":1}', 'waiting', 1), ('${MAC}', 'e', 2, 'hangup', '{"n":2}', 'waiting', 1),
+        ('${MAC}', 'e', 3, 'hangup', '{"n":3}', 'waiting', 1), ('${MAC}', 'e', 4, 'hangup', '{"n":4}', 'waiting', 1);
+      INSERT INTO committed VALUES ('${MAC}', 'e', 4);
+      DELETE FROM events WHERE seq >= 3; DELETE FROM committed; INSERT INTO committed VALUES ('${MAC}', 'e', 2);`);
+    raw.close();
+    const store = openSqliteStore(file);
+    removals.push(() => store.close());
+    expect((await store.peekEvents(MAC, 10)).map((e) => [e.seq, e.body])).toEqual([[1, '{"n":1}'], [2, '{"n":2}']]);
+    // Sent again by an agent that missed the ack, then new ones.
+    await store.commitEvents(MAC, 'e', events(1, 5), 2);
+    expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    await store.ackEvents(MAC, 2);
+    expect((await store.peekEvents(MAC, 10)).map((e) => e.seq)).toEqual([3, 4, 5]);
+    const after = await openRaw(file);
+    const rows = after.driver.all<{ pos: number; seq: number }>('SELECT pos, seq FROM events ORDER BY pos');
+    const indexes = after.driver.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY name");
+    const sequences = after.driver.all<{ name: string; seq: number }>('SELECT name, seq FROM sqlite_sequence ORDER BY name');
+    after.close();
+    expect(indexes, 'the UNIQUE index went with the copy').toEqual([{ name: 'events_line' }]);
+    expect(sequences).toEqual([{ name: 'events', seq: 8 }]);
+    // Positions 4 and 5 were the pruned rows': the new events come after them.
+    expect(rows).toEqual([{ pos: 1, seq: 0 }, { pos: 2, seq: 1 }, { pos: 3, seq: 2 }, { pos: 6, seq: 3 }, { pos: 7, seq: 4 }, { pos: 8, seq: 5 }]);
   });
 });
 
