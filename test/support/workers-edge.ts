@@ -9,6 +9,8 @@ import { ADMIN_KEY, passThenRefuse } from './edge-harness.ts';
 /** A contract edge whose restart also waits for an async `whileDown` (the faults suite's downtime). */
 export interface WorkersEdge extends ContractEdge {
   restart(whileDown?: () => void | Promise<void>): Promise<void>;
+  /** Where workerd keeps the objects' storage: their SQLite files, to read or alter while it is down. */
+  persistDir: string;
 }
 
 // Keep wrangler off the network, so the tests run offline and send nothing out: no metrics, no
@@ -57,6 +59,7 @@ export async function startWorkersEdge(opts: ContractEdgeOptions = {}, vars: Rec
   const port = Number(new URL(url).port);
   return {
     url,
+    persistDir: persist,
     async restart(whileDown) {
       await worker.dispose();
       await whileDown?.();

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -106,6 +107,71 @@ describe('workers edge: the device object', () => {
     expect(after).toMatchObject({ attempts: 2, nextAttemptAt: before.nextAttemptAt, lastError: { status: 503 } });
     expect(rx.received).toHaveLength(2);
   });
+});
+
+/** The objects' SQLite files that hold an event queue, opened with better-sqlite3 while workerd is down. */
+function withEventFiles(persistDir: string, fn: (db: import('better-sqlite3').Database) => void): number {
+  const Database = createRequire(import.meta.url)('better-sqlite3') as typeof import('better-sqlite3');
+  let n = 0;
+  for (const f of readdirSync(persistDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.sqlite'))) {
+    const db = new Database(join(persistDir, f));
+    try {
+      if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get()) {
+        fn(db);
+        n++;
+      }
+    } finally {
+      db.close();
+    }
+  }
+  return n;
+}
+
+describe('workers edge: an object stored by an older edge', () => {
+  it("takes its UNIQUE event table as it wakes: the waiting events go out first, in order, then new ones, each once", async () => {
+    let status = 503;
+    const accepted: number[] = [];
+    const rx = await new WebhookReceiver((req) => {
+      if (status === 200) accepted.push((JSON.parse(req.body) as { n: number }).n);
+      return { status };
+    }).start();
+    cleanups.push(() => rx.stop());
+    const edge = await startWorkersEdge({ commandTimeoutMs: 10_000 });
+    cleanups.push(() => edge.close());
+    const secrets = await provision(edge, MAC, { url: rx.url });
+    const outbox = new MemoryOutbox();
+    outbox.append('hangup', { event: 'hangup', n: 1 });
+    outbox.append('hangup', { event: 'hangup', n: 2 });
+    const first = startAgent(edge, { mac: MAC, token: secrets.token, device: new ScriptedDevice(), outbox });
+    await until(() => outbox.ackedUpTo === 1, 'both events committed on the edge');
+    first.client.close();
+    // What an older edge left: the same rows under UNIQUE (mac, epoch, seq) and its two partial indexes.
+    await edge.restart(() => {
+      const altered = withEventFiles(edge.persistDir, (db) =>
+        db.exec(`CREATE TABLE old AS SELECT * FROM events; DROP TABLE events;
+          CREATE TABLE events (pos INTEGER PRIMARY KEY AUTOINCREMENT, mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, wid TEXT, state TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT, dead_at INTEGER, UNIQUE (mac, epoch, seq));
+          INSERT INTO events SELECT * FROM old; DROP TABLE old;
+          CREATE INDEX events_waiting ON events (mac, pos) WHERE state = 'waiting'; CREATE INDEX events_dead ON events (mac, pos) WHERE state = 'dead'`),
+      );
+      // The device's object and the registry's: both keep the one store schema.
+      expect(altered).toBe(2);
+    });
+    status = 200;
+    outbox.append('hangup', { event: 'hangup', n: 3 });
+    const second = startAgent(edge, { mac: MAC, token: secrets.token, device: new ScriptedDevice(), outbox });
+    cleanups.push(() => second.client.close());
+    await until(() => accepted.length >= 3, 'the three events delivered', 15_000);
+    expect(accepted).toEqual([1, 2, 3]);
+    second.client.close();
+    const indexes: unknown[] = [];
+    await edge.restart(() => {
+      withEventFiles(edge.persistDir, (db) => {
+        indexes.push(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY name").all());
+      });
+    });
+    // The device's object woke and copied its table; the registry's has not woken since.
+    expect(indexes, 'the UNIQUE index went with the copy').toContainEqual([{ name: 'events_line' }]);
+  }, 40_000);
 });
 
 describe('workers edge: deploy', () => {
