@@ -41,6 +41,16 @@ async function setup() {
   return { edge, secrets, device, outbox, agent };
 }
 
+/** A Workers edge whose device delivers to `rx` (started here), and the device's outbox, no agent yet. */
+async function edgeDeliveringTo(rx: WebhookReceiver) {
+  await rx.start();
+  cleanups.push(() => rx.stop());
+  const edge = await startWorkersEdge({ commandTimeoutMs: 10_000 });
+  cleanups.push(() => edge.close());
+  const secrets = await provision(edge, MAC, { url: rx.url });
+  return { edge, secrets, outbox: new MemoryOutbox() };
+}
+
 const click = (edge: { url: string }, key: string, idempotencyKey: string) =>
   call(`${edge.url}/devices/${MAC}/coocenter-api/extensions/click-number`, {
     method: 'POST',
@@ -84,12 +94,8 @@ describe('workers edge: the device object', () => {
   }, 40_000);
 
   it('an evicted object goes on with the retry schedule where it was: the same attempt count, the next attempt at its time', async () => {
-    const rx = await new WebhookReceiver(() => ({ status: 503 })).start();
-    cleanups.push(() => rx.stop());
-    const edge = await startWorkersEdge({ commandTimeoutMs: 10_000 });
-    cleanups.push(() => edge.close());
-    const secrets = await provision(edge, MAC, { url: rx.url });
-    const outbox = new MemoryOutbox();
+    const rx = new WebhookReceiver(() => ({ status: 503 }));
+    const { edge, secrets, outbox } = await edgeDeliveringTo(rx);
     outbox.append('hangup', { event: 'hangup', n: 1 });
     const agent = startAgent(edge, { mac: MAC, token: secrets.token, device: new ScriptedDevice(), outbox });
     cleanups.push(() => agent.client.close());
@@ -131,15 +137,12 @@ describe('workers edge: an object stored by an older edge', () => {
   it("takes its UNIQUE event table as it wakes: the waiting events go out first, in order, then new ones, each once", async () => {
     let status = 503;
     const accepted: number[] = [];
-    const rx = await new WebhookReceiver((req) => {
-      if (status === 200) accepted.push((JSON.parse(req.body) as { n: number }).n);
-      return { status };
-    }).start();
-    cleanups.push(() => rx.stop());
-    const edge = await startWorkersEdge({ commandTimeoutMs: 10_000 });
-    cleanups.push(() => edge.close());
-    const secrets = await provision(edge, MAC, { url: rx.url });
-    const outbox = new MemoryOutbox();
+    const { edge, secrets, outbox } = await edgeDeliveringTo(
+      new WebhookReceiver((req) => {
+        if (status === 200) accepted.push((JSON.parse(req.body) as { n: number }).n);
+        return { status };
+      }),
+    );
     outbox.append('hangup', { event: 'hangup', n: 1 });
     outbox.append('hangup', { event: 'hangup', n: 2 });
     const first = startAgent(edge, { mac: MAC, token: secrets.token, device: new ScriptedDevice(), outbox });
