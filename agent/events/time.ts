@@ -78,7 +78,7 @@ export function parsePbxTime(text: string, timeZone: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/.exec(text.trim());
   if (!m) return Number.NaN;
   const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as Fields;
-  const asUtc = Date.UTC(y, mo - 1, d, h, mi, s);
+  const asUtc = wallAsUtc([y, mo, d, h, mi, s]);
   // Date.UTC carries a 13th month or a 61st minute over; such a text is no time.
   if (formatPbxTime(asUtc, 'UTC') !== `${m[1]}-${m[2]}-${m[3]} ${m[4]}:${m[5]}:${m[6]}`) return Number.NaN;
   if (timeZone === 'UTC') return asUtc;
