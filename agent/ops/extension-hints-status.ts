@@ -43,4 +43,3 @@ export async function extensionHintsStatus(_params: OperationParams<'extension-h
     }),
   );
 }
-

@@ -15,6 +15,7 @@ const EVENTS_TABLE = (name: string) => `CREATE TABLE IF NOT EXISTS ${name} (
   pos INTEGER PRIMARY KEY AUTOINCREMENT, mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL,
   type TEXT NOT NULL, body TEXT NOT NULL, wid TEXT, state TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT, dead_at INTEGER)`;
 const EVENT_COLUMNS = 'pos, mac, epoch, seq, type, body, wid, state, at, reason, dead_at';
+const EVENTS_INDEX = 'CREATE INDEX IF NOT EXISTS events_line ON events (mac, state, pos)';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
@@ -24,7 +25,7 @@ CREATE TABLE IF NOT EXISTS devices (
   allow_unauthenticated INTEGER NOT NULL, allow_webkey INTEGER NOT NULL, webhook_secret TEXT NOT NULL,
   types TEXT, created_at INTEGER NOT NULL);
 ${EVENTS_TABLE('events')};
-CREATE INDEX IF NOT EXISTS events_line ON events (mac, state, pos);
+${EVENTS_INDEX};
 CREATE TABLE IF NOT EXISTS committed (mac TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (mac, epoch));
 CREATE TABLE IF NOT EXISTS delivered (mac TEXT PRIMARY KEY, pos INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS audit (
@@ -95,7 +96,8 @@ function migrate(db: SqlDriver): void {
     }
   }
   // The partial indexes of older edges, for a line whose acks rewrote rows.
-  db.script('DROP INDEX IF EXISTS events_waiting; DROP INDEX IF EXISTS events_dead; CREATE INDEX IF NOT EXISTS events_line ON events (mac, state, pos)');
+  // The copy, if there was one, dropped events_line with the old table.
+  db.script(`DROP INDEX IF EXISTS events_waiting; DROP INDEX IF EXISTS events_dead; ${EVENTS_INDEX}`);
 }
 
 export type { SqlDriver, SqlValue } from './sql-driver.ts';
