@@ -87,7 +87,7 @@ export const workersBenchmark: Benchmark = {
         const busiest = Math.max(...run.cpuMs);
         const busiestPid = pids[run.cpuMs.indexOf(busiest)]!;
         // Where that workerd's time goes: a second run, new devices, under perf (the measured one is not).
-        const { profile } = await perfWhile(busiestPid, tmp.dir, () => measureEdgeEvents(workers.url, receiver, tmp.dir, [], DEVICES));
+        const profile = await perfWhile(busiestPid, tmp.dir, () => measureEdgeEvents(workers.url, receiver, tmp.dir, [], DEVICES));
         results.note(
           `edge events (Workers edge): ${ratio.toFixed(2)}x of the floor, under the ${EVENTS_TARGET}x target; its workerd was on CPU ` +
             `${((100 * busiest) / run.ms).toFixed(0)}% of the window, ${((1000 * busiest) / run.events).toFixed(0)} us per event: local workerd runs every ` +

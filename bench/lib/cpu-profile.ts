@@ -9,8 +9,29 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
+/** A category of samples and its share of them, in percent. */
+export interface Share {
+  label: string;
+  pct: number;
+}
+
+/** The first category whose pattern matches a frame names where its samples go. */
+export type Categories = readonly [label: string, match: RegExp][];
+
+/** Shares of weighted frames (time, or sample counts), by category, largest first. */
+export function sharesOf(frames: Iterable<[frame: string, weight: number]>, categories: Categories, other: string): Share[] {
+  const byLabel = new Map<string, number>();
+  let total = 0;
+  for (const [frame, weight] of frames) {
+    const label = categories.find(([, re]) => re.test(frame))?.[0] ?? other;
+    byLabel.set(label, (byLabel.get(label) ?? 0) + weight);
+    total += weight;
+  }
+  return [...byLabel].map(([label, w]) => ({ label, pct: (100 * w) / total })).sort((a, b) => b.pct - a.pct);
+}
+
 /** Where a sample's own time goes, by its innermost frame's function name and file. */
-const CATEGORIES: readonly [label: string, match: RegExp][] = [
+const CATEGORIES: Categories = [
   ['idle', /^\(idle\) /],
   ['GC', /^\(garbage collector\) /],
   ['SQLite', /better-sqlite3|node:sqlite|sqlite-(better|node)\.ts|sql-store\.ts|group-commit\.ts/],
@@ -45,7 +66,7 @@ const SLICE_US = 250_000;
  * less than `maxIdle` of each): the measured load, without the start-up's module compiling or the
  * idle wait after.
  */
-export function busiestShares(p: CpuProfile, maxIdle = 0.3): { windowMs: number; shares: { label: string; pct: number }[] } {
+export function busiestShares(p: CpuProfile, maxIdle = 0.3): { windowMs: number; shares: Share[] } {
   const frames = new Map(p.nodes.map((n) => [n.id, `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url}`]));
   const at: number[] = [];
   let t = 0;
@@ -70,20 +91,11 @@ export function busiestShares(p: CpuProfile, maxIdle = 0.3): { windowMs: number;
   }
   if (best[1] < best[0]) throw new BenchError('the profile has no busy quarter-second');
   const [lo, hi] = [best[0] * SLICE_US, (best[1] + 1) * SLICE_US];
-  const byLabel = new Map<string, number>();
-  let total = 0;
-  p.samples.forEach((id, i) => {
-    if (at[i]! < lo || at[i]! >= hi) return;
-    const frame = frames.get(id)!;
-    const label = CATEGORIES.find(([, re]) => re.test(frame))?.[0] ?? 'other (our code, promises, timers, Node)';
-    byLabel.set(label, (byLabel.get(label) ?? 0) + p.timeDeltas[i]!);
-    total += p.timeDeltas[i]!;
-  });
-  const shares = [...byLabel].map(([label, us]) => ({ label, pct: (100 * us) / total })).sort((a, b) => b.pct - a.pct);
-  return { windowMs: (hi - lo) / 1000, shares };
+  const inWindow = p.samples.flatMap((id, i): [string, number][] => (at[i]! >= lo && at[i]! < hi ? [[frames.get(id)!, p.timeDeltas[i]!]] : []));
+  return { windowMs: (hi - lo) / 1000, shares: sharesOf(inWindow, CATEGORIES, 'other (our code, promises, timers, Node)') };
 }
 
 /** `SQLite 18%, socket writes 16%, ...` */
-export function formatShares(shares: readonly { label: string; pct: number }[]): string {
+export function formatShares(shares: readonly Share[]): string {
   return shares.map((s) => `${s.label} ${s.pct.toFixed(0)}%`).join(', ');
 }
