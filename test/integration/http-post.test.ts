@@ -41,9 +41,11 @@ describe('the Node webhook client (edge and agent)', () => {
     expect(seen[1]!.port).toBe(seen[0]!.port);
   });
 
-  it('sends once more on a new connection when the kept-alive one was closed as the request went out', async () => {
-    // The receiver drops each connection's second request unanswered, as a server closing an idle
-    // connection at that moment looks to the client.
+  /**
+   * A receiver that drops each connection's second request unanswered, as a server closing an idle
+   * connection at that moment looks to the client: the connections it saw, the requests it answered.
+   */
+  async function dropsSecondRequests() {
     const connections = new Set<unknown>();
     let answered = 0;
     const url = await serve((req, _body, res) => {
@@ -53,26 +55,26 @@ describe('the Node webhook client (edge and agent)', () => {
       answered++;
       res.writeHead(204).end();
     });
+    return { url, connections, answered: () => answered };
+  }
+
+  it('sends once more on a new connection when the kept-alive one was closed as the request went out', async () => {
+    const { url, connections, answered } = await dropsSecondRequests();
     const post = createHttpPost();
     for (let i = 0; i < 3; i++) expect((await post(url, { method: 'POST', body: '{}' })).status).toBe(204);
-    expect(answered).toBe(3);
+    expect(answered()).toBe(3);
     expect(connections.size).toBe(3);
   });
 
   it('sends the retry on a connection of its own, not on another kept-alive one closing at the same time', async () => {
-    const connections = new Set<unknown>();
-    const url = await serve((req, _body, res) => {
-      const seen = connections.has(req.socket);
-      connections.add(req.socket);
-      if (seen) return void req.socket.destroy();
-      res.writeHead(204).end();
-    });
+    const { url, connections, answered } = await dropsSecondRequests();
     const post = createHttpPost();
     // Two connections in the pool, each of which the receiver drops at its next request.
     expect((await Promise.all([post(url, { method: 'POST', body: '{}' }), post(url, { method: 'POST', body: '{}' })])).map((r) => r.status)).toEqual([204, 204]);
     expect(connections.size).toBe(2);
     expect((await post(url, { method: 'POST', body: '{}' })).status).toBe(204);
     expect(connections.size).toBe(3);
+    expect(answered()).toBe(3);
   });
 
   it('gives delivery the status and Retry-After, without following redirects', async () => {

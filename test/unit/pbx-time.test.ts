@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { webkeyDigests } from '../../agent/auth/webkey.ts';
 import { BOX_ZONE, formatPbxTime, parsePbxTime } from '../../agent/events/time.ts';
-import { byExtensionNumber } from '../../agent/ops/extension-order.ts';
 
 const savedTz = process.env.TZ;
 afterEach(() => {
@@ -62,13 +61,5 @@ describe('PBX wall-clock times', () => {
     inZone('UTC');
     expect(webkeyDigests('k', at)).toEqual(webkeyDigests('k', at, 'UTC'));
     expect(webkeyDigests('k', at, 'UTC')).not.toEqual(webkeyDigests('k', at, 'Asia/Shanghai'));
-  });
-});
-
-describe('extension order', () => {
-  it('puts extensions in number order, digits inside names compared as numbers, as before', () => {
-    const exts = ['1000', '801', '*97', '8a10', '0800', '8a2', '90', '800', 'Queue'];
-    // The order localeCompare(b, 'en', { numeric: true }) gave.
-    expect(exts.sort(byExtensionNumber)).toEqual(['*97', '8a2', '8a10', '90', '0800', '800', '801', '1000', 'Queue']);
   });
 });
